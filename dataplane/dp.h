@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The dataplane: ports, the compiled snapshot workers forward with, worker
+ * lcores, per-lcore counters and the event rings back to control.
+ *
+ * Two one-way paths meet here (DESIGN.md). Control builds a struct
+ * dp_snapshot (dp_snapshot_*() builders), publishes it with dp_publish()
+ * (pointer swap, then an RCU grace period before the old one is freed);
+ * workers read only the published snapshot and their own state, and push
+ * events (learned MACs) on a ring per worker that control drains.
+ *
+ * Ports have stable indices (0..DP_MAX_PORTS-1) chosen by control for the
+ * port's lifetime; counters and learned entries are keyed by them.
+ */
+#ifndef PORTICO_DATAPLANE_DP_H
+#define PORTICO_DATAPLANE_DP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "dataplane/fdb.h"
+#include "vlan/vlan.h"
+
+#define DP_BURST 32
+#define DP_MAX_PORTS 1088    /* 1024 VM ports + uplinks */
+#define DP_MAX_VSWITCHES 16
+#define DP_MAX_UPLINKS 8     /* per vSwitch */
+#define DP_MAX_WORKERS 16
+#define DP_MAX_RXQ 256	     /* (port, queue) pairs one worker polls */
+#define DP_FDB_LEARNED 8192  /* learned MACs per vSwitch per worker */
+#define DP_AGE_DEFAULT 300   /* seconds */
+#define DP_FRAME_OVERHEAD 18 /* Ethernet header + one VLAN tag, as Open vSwitch counts */
+
+/*
+ * Every drop has a reason and a counter (on the port the frame came in on,
+ * or, for the tx reasons, the port it was going out of).
+ */
+#define DP_DROP_REASONS(X)                                                                         \
+	X(RUNT, "runt")                         /* shorter than an Ethernet header */              \
+	X(OVERSIZE, "oversize")                 /* longer than MTU + 18 */                         \
+	X(VLAN_TAGGED, "vlan_tagged")           /* tagged frame from an EST/VST port */            \
+	X(VLAN_NOT_ALLOWED, "vlan_not_allowed") /* VLAN outside a trunk port's ranges */           \
+	X(VLAN_UNKNOWN, "vlan_unknown")         /* from an uplink, no port carries the VLAN */     \
+	X(REFLECTION, "reflection")             /* from an uplink with a local VM's source MAC */  \
+	X(UNKNOWN_UNICAST, "unknown_unicast")   /* from an uplink, not for a local VM */           \
+	X(SAME_PORT, "same_port")               /* unicast back to the port it came from */        \
+	X(NO_UPLINK, "no_uplink")               /* unknown unicast from a VM, no uplink up */      \
+	X(NO_HEADROOM, "no_headroom")           /* no room to insert a VLAN tag */                 \
+	X(PEER_DOWN, "peer_down")               /* tx: the port's peer is not connected */         \
+	X(TX_FULL, "tx_full")                   /* tx: the peer's ring is full */
+
+enum dp_drop {
+#define DP_DROP_ENUM(name, str) DP_DROP_##name,
+	DP_DROP_REASONS(DP_DROP_ENUM)
+#undef DP_DROP_ENUM
+	DP_DROP_MAX
+};
+
+/* The reason's name as shown by port.stats. */
+const char *dp_drop_name(enum dp_drop reason);
+
+/* Counters of one port on one worker (summed by control). */
+struct dp_port_stats {
+	uint64_t rx_packets; /* frames received from the port */
+	uint64_t rx_bytes;
+	uint64_t tx_packets; /* frames delivered to the port */
+	uint64_t tx_bytes;
+	uint64_t drops[DP_DROP_MAX]; /* by reason */
+} __rte_cache_aligned;
+
+/*
+ * How a port moves frames: vhost-user (vhost/) and ethdev (ethdev.c)
+ * implement it. Functions run on worker lcores.
+ */
+struct dp_port_ops {
+	/* Receive up to n frames from queue. */
+	uint16_t (*rx)(void *priv, uint16_t queue, struct rte_mempool *mp, struct rte_mbuf **pkts,
+			uint16_t n);
+	/* Send up to n frames on queue; returns how many were taken. */
+	uint16_t (*tx)(void *priv, uint16_t queue, struct rte_mbuf **pkts, uint16_t n);
+	/* tx takes ownership of the frames it accepts (ethdev) rather than copying (vhost). */
+	bool tx_consumes;
+};
+
+enum dp_port_kind {
+	DP_PORT_VM,	/* a VM's vNIC */
+	DP_PORT_UPLINK, /* an uplink of its vSwitch */
+};
+
+/* A port as workers see it in a snapshot. Immutable once published. */
+struct dp_port {
+	uint16_t index;		       /* stable index, 0..DP_MAX_PORTS-1 */
+	uint8_t kind;		       /* enum dp_port_kind */
+	uint8_t vswitch;	       /* stable vSwitch index */
+	uint16_t n_queues;	       /* queue pairs; worker w sends on queue w % n_queues */
+	uint16_t max_frame;	       /* frames longer than this are dropped */
+	const struct dp_port_ops *ops; /* how to move frames */
+	void *priv;		       /* the implementation's port object */
+	const volatile uint8_t *up;    /* non-zero while the peer/link can take frames */
+	struct vlan_port_cfg vlan;     /* VLAN classification of this port */
+};
+
+/* One vSwitch in a snapshot. */
+struct dp_vswitch {
+	bool used;		 /* slot in use */
+	uint16_t n_uplinks;	 /* entries in uplinks */
+	uint16_t uplinks[DP_MAX_UPLINKS]; /* uplink port indices, in failover order */
+	struct fdb *statics;	 /* MAC -> VM port (key vid 0); immutable */
+	struct fdb *learned[DP_MAX_WORKERS]; /* (VLAN, MAC) -> port, one per worker, owned by it */
+	uint32_t *flood_start; /* [VLAN_VID_COUNT + 1]: VM ports of VLAN v are */
+	uint16_t *flood_ports; /* flood_ports[flood_start[v] .. flood_start[v + 1]) */
+};
+
+/* A (port, queue) a worker polls. */
+struct dp_rxq {
+	uint16_t port;	/* port index */
+	uint16_t queue; /* queue pair */
+};
+
+/* What one worker polls. */
+struct dp_worker_cfg {
+	uint16_t n_rxq;
+	struct dp_rxq rxq[DP_MAX_RXQ];
+};
+
+/* Everything workers forward with: built by control, then read-only. */
+struct dp_snapshot {
+	uint64_t generation;			    /* increases with every publish */
+	uint32_t age_seconds;			    /* learned entries expire after this */
+	struct dp_port *ports[DP_MAX_PORTS];	    /* by index; NULL when unused */
+	struct dp_vswitch vswitches[DP_MAX_VSWITCHES]; /* by stable index */
+	struct dp_worker_cfg workers[DP_MAX_WORKERS];
+};
+
+/* Events from workers to control. */
+enum dp_event_type {
+	DP_EV_LEARNED, /* a MAC learned, or moved to another port */
+	DP_EV_AGED,    /* a learned MAC expired */
+	DP_EV_FULL,    /* a MAC could not be learned: table full */
+};
+
+struct dp_event {
+	uint8_t type;	 /* enum dp_event_type */
+	uint8_t vswitch; /* vSwitch index */
+	uint16_t port;	 /* port index */
+	uint16_t vid;	 /* VLAN ID */
+	uint8_t mac[6];	 /* the MAC */
+	uint32_t pad;
+};
+
+/*
+ * Start the dataplane: n_workers worker lcores (the EAL worker lcores, in
+ * order), the mbuf pool, RCU and event rings. Workers are launched by
+ * dp_start() once the first snapshot is published. Returns 0 or -errno.
+ */
+int dp_init(unsigned n_workers, unsigned n_mbufs);
+int dp_start(void);
+/* Stop workers, wait for them and free everything. */
+void dp_fini(void);
+
+unsigned dp_n_workers(void);
+struct rte_mempool *dp_mempool(void);
+
+/* Snapshot builder (control side). */
+struct dp_snapshot *dp_snapshot_new(void);
+void dp_snapshot_free(struct dp_snapshot *s); /* frees ports and flood lists, not learned tables */
+struct dp_port *dp_port_new(void);
+/*
+ * Compute a vSwitch's flood lists from its VM ports in s (call once all
+ * ports are in). 0 or -ENOMEM.
+ */
+int dp_vswitch_build_flood(struct dp_snapshot *s, unsigned vswitch);
+
+/*
+ * Publish s, wait until no worker can see the previous snapshot, free it.
+ * Main lcore. Never stops forwarding.
+ */
+void dp_publish(struct dp_snapshot *s);
+/* The published snapshot (control side: may be read, never changed). */
+const struct dp_snapshot *dp_current(void);
+/* Wait until every worker has passed a quiescent state (RCU grace period). */
+void dp_synchronize(void);
+
+/* Sum of a port's counters over all workers. */
+void dp_port_stats_get(uint16_t port, struct dp_port_stats *out);
+
+/* Drain up to n events from the workers' rings. Main lcore. */
+unsigned dp_events_drain(struct dp_event *ev, unsigned n);
+/* Events lost to full rings since start. */
+uint64_t dp_events_lost(void);
+
+/*
+ * Process a burst received on port in (worker w): classify, look up,
+ * deliver. Exposed for tests; the worker loop calls it. Worker lcore, RCU
+ * read side.
+ */
+struct dp_worker;
+struct dp_worker *dp_worker_get(unsigned id); /* for tests */
+void dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_port *in,
+		struct rte_mbuf **pkts, uint16_t n, uint64_t now);
+
+#endif /* PORTICO_DATAPLANE_DP_H */

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Uplinks as DPDK ethdevs. Each worker owns one tx queue (its index), so
+ * no tx queue is shared; rx queue 0 is polled by the worker control assigns.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_bus.h>
+#include <rte_dev.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+
+#include "dataplane/ethdev.h"
+
+#define RX_DESC 1024
+#define TX_DESC 1024
+
+struct dp_ethdev {
+	uint16_t port_id;     /* ethdev port */
+	volatile uint8_t up;  /* link up, as last polled */
+	struct rte_device *dev; /* the probed device, for removal */
+	char name[RTE_ETH_NAME_MAX_LEN]; /* device name: devargs up to the first ',' */
+};
+
+static uint16_t
+ethdev_rx(void *priv, uint16_t queue, struct rte_mempool *mp, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct dp_ethdev *e = priv;
+
+	RTE_SET_USED(mp);
+	return rte_eth_rx_burst(e->port_id, queue, pkts, n);
+}
+
+static uint16_t
+ethdev_tx(void *priv, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct dp_ethdev *e = priv;
+
+	return rte_eth_tx_burst(e->port_id, queue, pkts, n);
+}
+
+const struct dp_port_ops dp_ethdev_ops = {
+	.rx = ethdev_rx,
+	.tx = ethdev_tx,
+	.tx_consumes = true,
+};
+
+struct dp_ethdev *
+dp_ethdev_open(const char *devargs, unsigned n_txq, struct rte_mempool *mp, char *err)
+{
+	struct rte_eth_conf conf = {0};
+	struct rte_eth_dev_info info;
+	struct dp_ethdev *e;
+	const char *comma;
+	size_t len;
+	unsigned q;
+	int ret;
+
+	e = calloc(1, sizeof(*e));
+	if (e == NULL) {
+		snprintf(err, 256, "out of memory");
+		return NULL;
+	}
+	comma = strchr(devargs, ',');
+	len = comma ? (size_t)(comma - devargs) : strlen(devargs);
+	if (len == 0 || len >= sizeof(e->name)) {
+		snprintf(err, 256, "devargs \"%s\": no device name", devargs);
+		ret = -EINVAL;
+		goto free;
+	}
+	memcpy(e->name, devargs, len);
+	if (rte_eth_dev_get_port_by_name(e->name, &e->port_id) == 0) {
+		snprintf(err, 256, "device %s is already in use", e->name);
+		ret = -EEXIST;
+		goto free;
+	}
+	ret = rte_dev_probe(devargs);
+	if (ret != 0) {
+		snprintf(err, 256, "cannot open device \"%s\": %s", devargs, rte_strerror(-ret));
+		goto free;
+	}
+	ret = rte_eth_dev_get_port_by_name(e->name, &e->port_id);
+	if (ret != 0) {
+		snprintf(err, 256, "device %s probed but no port appeared", e->name);
+		goto remove;
+	}
+	ret = rte_eth_dev_info_get(e->port_id, &info);
+	if (ret != 0) {
+		snprintf(err, 256, "%s: cannot get device info: %s", e->name, rte_strerror(-ret));
+		/* No rte_device to remove through: leave it closed. */
+		rte_eth_dev_close(e->port_id);
+		goto free;
+	}
+	e->dev = info.device;
+	if (n_txq > info.max_tx_queues) {
+		snprintf(err, 256, "%s: needs %u tx queues (one per worker), has %u", e->name,
+				n_txq, info.max_tx_queues);
+		ret = -ENOTSUP;
+		goto close;
+	}
+	ret = rte_eth_dev_configure(e->port_id, 1, n_txq, &conf);
+	if (ret != 0) {
+		snprintf(err, 256, "%s: configure failed: %s", e->name, rte_strerror(-ret));
+		goto close;
+	}
+	ret = rte_eth_rx_queue_setup(e->port_id, 0, RX_DESC, rte_eth_dev_socket_id(e->port_id),
+			NULL, mp);
+	if (ret != 0) {
+		snprintf(err, 256, "%s: rx queue setup failed: %s", e->name, rte_strerror(-ret));
+		goto close;
+	}
+	for (q = 0; q < n_txq; q++) {
+		ret = rte_eth_tx_queue_setup(e->port_id, q, TX_DESC,
+				rte_eth_dev_socket_id(e->port_id), NULL);
+		if (ret != 0) {
+			snprintf(err, 256, "%s: tx queue setup failed: %s", e->name,
+					rte_strerror(-ret));
+			goto close;
+		}
+	}
+	ret = rte_eth_dev_start(e->port_id);
+	if (ret != 0) {
+		snprintf(err, 256, "%s: start failed: %s", e->name, rte_strerror(-ret));
+		goto close;
+	}
+	/* A switch port sees every frame on the wire. */
+	rte_eth_promiscuous_enable(e->port_id);
+	rte_eth_allmulticast_enable(e->port_id);
+	dp_ethdev_poll_link(e);
+	return e;
+close:
+	rte_dev_remove(e->dev);
+	goto free;
+remove:
+	/* No port: the device was probed by a driver that is not an ethdev. */
+	rte_eal_hotplug_remove("vdev", e->name);
+free:
+	free(e);
+	errno = -ret;
+	return NULL;
+}
+
+void
+dp_ethdev_close(struct dp_ethdev *e)
+{
+	if (e == NULL)
+		return;
+	rte_eth_dev_stop(e->port_id);
+	/* The driver's remove closes and releases the port. */
+	rte_dev_remove(e->dev);
+	free(e);
+}
+
+uint16_t
+dp_ethdev_port_id(const struct dp_ethdev *e)
+{
+	return e->port_id;
+}
+
+void
+dp_ethdev_mac(const struct dp_ethdev *e, struct rte_ether_addr *mac)
+{
+	if (rte_eth_macaddr_get(e->port_id, mac) != 0)
+		memset(mac, 0, sizeof(*mac));
+}
+
+const volatile uint8_t *
+dp_ethdev_up(const struct dp_ethdev *e)
+{
+	return &e->up;
+}
+
+int
+dp_ethdev_poll_link(struct dp_ethdev *e)
+{
+	struct rte_eth_link link;
+
+	if (rte_eth_link_get_nowait(e->port_id, &link) != 0)
+		link.link_status = RTE_ETH_LINK_DOWN;
+	e->up = link.link_status == RTE_ETH_LINK_UP;
+	return e->up;
+}

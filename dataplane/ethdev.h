@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Uplinks: a DPDK ethdev opened from devargs (a PCI NIC, or net_af_packet,
+ * net_af_xdp, net_tap, net_pcap, net_vhost ... here), as a dataplane port.
+ * Open/close and link polling run on the main lcore; rx/tx on workers.
+ */
+#ifndef PORTICO_DATAPLANE_ETHDEV_H
+#define PORTICO_DATAPLANE_ETHDEV_H
+
+#include <stdint.h>
+
+#include <rte_ether.h>
+
+#include "dataplane/dp.h"
+
+struct dp_ethdev;
+
+extern const struct dp_port_ops dp_ethdev_ops;
+
+/*
+ * Probe devargs (hotplug), configure one rx queue and n_txq tx queues,
+ * start it in promiscuous mode. NULL with errno and a reason in err (256
+ * bytes) on failure; nothing is left behind.
+ */
+struct dp_ethdev *dp_ethdev_open(const char *devargs, unsigned n_txq, struct rte_mempool *mp,
+		char *err);
+/* Stop, close and remove the device. NULL is a no-op. */
+void dp_ethdev_close(struct dp_ethdev *e);
+
+uint16_t dp_ethdev_port_id(const struct dp_ethdev *e);
+void dp_ethdev_mac(const struct dp_ethdev *e, struct rte_ether_addr *mac);
+/* The flag workers read: non-zero while the link is up. */
+const volatile uint8_t *dp_ethdev_up(const struct dp_ethdev *e);
+/* Read the link state into the flag; returns it (1 up). Main lcore. */
+int dp_ethdev_poll_link(struct dp_ethdev *e);
+
+#endif /* PORTICO_DATAPLANE_ETHDEV_H */

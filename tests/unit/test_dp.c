@@ -1,0 +1,461 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests of the burst pipeline (dp_process): forwarding, flooding,
+ * learning, VLANs and drops, with fake ports that record what they are
+ * given. EAL runs without hugepages (--no-huge) for the mempool and rings.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include <rte_eal.h>
+
+#include "dataplane/dp.h"
+
+#define MAX_SEEN 64
+
+/* A fake port: records copies of what it is sent. */
+struct fake {
+	volatile uint8_t up;
+	bool consumes;		  /* behaves like an ethdev (takes the mbufs) */
+	unsigned n;		  /* frames seen */
+	uint8_t data[MAX_SEEN][80];
+	uint16_t len[MAX_SEEN];
+	unsigned accept;	  /* how many of a burst it takes (ring space) */
+};
+
+static uint16_t
+fake_rx(void *priv, uint16_t q, struct rte_mempool *mp, struct rte_mbuf **pkts, uint16_t n)
+{
+	return 0;
+}
+
+static uint16_t
+fake_tx(void *priv, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct fake *f = priv;
+	uint16_t i, take = n < f->accept ? n : (uint16_t)f->accept;
+
+	for (i = 0; i < take; i++) {
+		if (f->n < MAX_SEEN) {
+			uint16_t l = pkts[i]->data_len < 80 ? pkts[i]->data_len : 80;
+
+			memcpy(f->data[f->n], rte_pktmbuf_mtod(pkts[i], void *), l);
+			f->len[f->n] = pkts[i]->data_len;
+		}
+		f->n++;
+		if (f->consumes)
+			rte_pktmbuf_free(pkts[i]);
+	}
+	return take;
+}
+
+static const struct dp_port_ops vm_ops = {.rx = fake_rx, .tx = fake_tx, .tx_consumes = false};
+static const struct dp_port_ops eth_ops = {.rx = fake_rx, .tx = fake_tx, .tx_consumes = true};
+
+/*
+ * The test switch: vSwitch 0 with
+ *   port 0: VM a, EST (VLAN 0)      52:54:00:00:00:0a
+ *   port 1: VM b, EST (VLAN 0)      52:54:00:00:00:0b
+ *   port 2: VM c, VST 10            52:54:00:00:00:0c
+ *   port 3: VM d, VST 10            52:54:00:00:00:0d
+ *   port 4: VM e, VGT (4095)        52:54:00:00:00:0e
+ *   port 5: VM f, trunk 100-200     52:54:00:00:00:0f
+ *   port 6: uplink
+ */
+#define N_PORTS 7
+#define UPLINK 6
+static struct fake fakes[N_PORTS];
+static struct dp_snapshot *snap;
+static struct dp_worker *w;
+
+static void
+mac_of(unsigned port, uint8_t mac[6])
+{
+	static const uint8_t base[6] = {0x52, 0x54, 0, 0, 0, 0x0a};
+
+	memcpy(mac, base, 6);
+	mac[5] += (uint8_t)port;
+}
+
+static int
+setup(void **state)
+{
+	static const struct vlan_range trunk = {100, 200};
+	struct dp_vswitch *vs;
+	unsigned i;
+
+	memset(fakes, 0, sizeof(fakes));
+	snap = dp_snapshot_new();
+	vs = &snap->vswitches[0];
+	vs->used = true;
+	vs->statics = fdb_create(16);
+	vs->learned[0] = fdb_create(64);
+	for (i = 0; i < N_PORTS; i++) {
+		struct dp_port *p = dp_port_new();
+		struct rte_ether_addr mac;
+
+		fakes[i].up = 1;
+		fakes[i].accept = 1000;
+		fakes[i].consumes = i == UPLINK;
+		p->index = (uint16_t)i;
+		p->kind = i == UPLINK ? DP_PORT_UPLINK : DP_PORT_VM;
+		p->n_queues = 1;
+		p->max_frame = 1518;
+		p->ops = i == UPLINK ? &eth_ops : &vm_ops;
+		p->priv = &fakes[i];
+		p->up = &fakes[i].up;
+		switch (i) {
+		case 0:
+		case 1:
+			vlan_port_cfg_init(&p->vlan, VLAN_MODE_NONE, 0, NULL, 0);
+			break;
+		case 2:
+		case 3:
+			vlan_port_cfg_init(&p->vlan, VLAN_MODE_VST, 10, NULL, 0);
+			break;
+		case 4:
+			vlan_port_cfg_init(&p->vlan, VLAN_MODE_VGT, 0, NULL, 0);
+			break;
+		case 5:
+			vlan_port_cfg_init(&p->vlan, VLAN_MODE_TRUNK, 0, &trunk, 1);
+			break;
+		default:
+			vlan_port_cfg_uplink(&p->vlan);
+			vs->uplinks[vs->n_uplinks++] = (uint16_t)i;
+		}
+		snap->ports[i] = p;
+		if (i != UPLINK) {
+			mac_of(i, mac.addr_bytes);
+			fdb_set(vs->statics, fdb_key(0, &mac), (uint16_t)i, 0);
+		}
+	}
+	assert_int_equal(dp_vswitch_build_flood(snap, 0), 0);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	fdb_destroy(snap->vswitches[0].learned[0]);
+	dp_snapshot_free(snap);
+	return 0;
+}
+
+/* A frame dst <- src, optionally tagged (tci != 0 or force_tag), with a marker byte. */
+static struct rte_mbuf *
+mk(const uint8_t dst[6], const uint8_t src[6], bool tagged, uint16_t tci, uint16_t len,
+		uint8_t marker)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(dp_mempool());
+	uint8_t *p;
+	size_t off = 12;
+
+	assert_non_null(m);
+	assert_non_null(rte_pktmbuf_append(m, len));
+	p = rte_pktmbuf_mtod(m, uint8_t *);
+	memset(p, 0, len);
+	memcpy(p, dst, 6);
+	memcpy(p + 6, src, 6);
+	if (tagged) {
+		p[off++] = 0x81, p[off++] = 0;
+		p[off++] = tci >> 8, p[off++] = tci & 0xff;
+	}
+	p[off++] = 0x88, p[off++] = 0xb5;
+	p[off] = marker;
+	return m;
+}
+
+static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+static const uint8_t ext1[6] = {0x02, 0, 0, 0, 0, 0x01}; /* a host behind the uplink */
+
+static void
+send1(unsigned in, struct rte_mbuf *m)
+{
+	dp_process(snap, w, snap->ports[in], &m, 1, 0);
+}
+
+static void
+counts(unsigned expect[N_PORTS])
+{
+	for (unsigned i = 0; i < N_PORTS; i++)
+		if (fakes[i].n != expect[i])
+			fail_msg("port %u saw %u frames, expected %u", i, fakes[i].n, expect[i]);
+}
+
+static uint64_t
+drops(unsigned port, enum dp_drop r)
+{
+	struct dp_port_stats st;
+
+	dp_port_stats_get((uint16_t)port, &st);
+	return st.drops[r];
+}
+
+/* Is frame k seen by port tagged, and with which VLAN ID? */
+static int
+seen_vid(unsigned port, unsigned k)
+{
+	const uint8_t *d = fakes[port].data[k];
+
+	if (d[12] == 0x81 && d[13] == 0)
+		return ((d[14] << 8) | d[15]) & 0xfff;
+	return -1;
+}
+
+static void
+test_unicast_vm_to_vm(void **state)
+{
+	uint8_t a[6], b[6];
+	struct dp_port_stats before, after;
+
+	mac_of(0, a), mac_of(1, b);
+	dp_port_stats_get(1, &before);
+	send1(0, mk(b, a, false, 0, 60, 1));
+	counts((unsigned[]){0, 1, 0, 0, 0, 0, 0});
+	assert_int_equal(seen_vid(1, 0), -1);
+	assert_int_equal(fakes[1].data[0][14], 1);
+	dp_port_stats_get(1, &after);
+	assert_int_equal(after.tx_packets - before.tx_packets, 1);
+	assert_int_equal(after.tx_bytes - before.tx_bytes, 60);
+}
+
+static void
+test_broadcast_from_vm(void **state)
+{
+	uint8_t a[6], c[6];
+
+	/* EST: VMs on VLAN 0 (b), VGT e (untagged), uplink; never back to a. */
+	mac_of(0, a);
+	send1(0, mk(bcast, a, false, 0, 60, 2));
+	counts((unsigned[]){0, 1, 0, 0, 1, 0, 1});
+	assert_int_equal(seen_vid(UPLINK, 0), -1);
+	assert_int_equal(seen_vid(4, 0), -1);
+
+	/* VST 10: d untagged, e (VGT) and the uplink tagged 10. */
+	memset(fakes, 0, sizeof(fakes[0]) * 0); /* keep counts running */
+	mac_of(2, c);
+	send1(2, mk(bcast, c, false, 0, 60, 3));
+	counts((unsigned[]){0, 1, 0, 1, 2, 0, 2});
+	assert_int_equal(seen_vid(3, 0), -1);
+	assert_int_equal(seen_vid(4, 1), 10);
+	assert_int_equal(seen_vid(UPLINK, 1), 10);
+	assert_int_equal(fakes[3].len[0], 60);
+	assert_int_equal(fakes[UPLINK].len[1], 64);
+}
+
+static void
+test_unknown_unicast_from_vm(void **state)
+{
+	uint8_t a[6];
+
+	mac_of(0, a);
+	send1(0, mk(ext1, a, false, 0, 60, 4));
+	/* Only the uplink: a VM receives only frames addressed to it. */
+	counts((unsigned[]){0, 0, 0, 0, 0, 0, 1});
+}
+
+static void
+test_from_uplink(void **state)
+{
+	uint8_t b[6], d[6];
+	uint64_t unknown = drops(UPLINK, DP_DROP_UNKNOWN_UNICAST);
+	uint64_t vlan_unknown = drops(UPLINK, DP_DROP_VLAN_UNKNOWN);
+
+	mac_of(1, b), mac_of(3, d);
+	/* Untagged to b: delivered. Tagged 10 to d: delivered untagged. */
+	send1(UPLINK, mk(b, ext1, false, 0, 60, 5));
+	send1(UPLINK, mk(d, ext1, true, 10, 64, 6));
+	counts((unsigned[]){0, 1, 0, 1, 0, 0, 0});
+	assert_int_equal(seen_vid(3, 0), -1);
+	assert_int_equal(fakes[3].len[0], 60);
+	assert_int_equal(fakes[3].data[0][14], 6);
+	/* Tagged 10 to b (VLAN 0): not b's VLAN, and never back out: dropped. */
+	send1(UPLINK, mk(b, ext1, true, 10, 64, 7));
+	/* Unknown unicast from the uplink: dropped. */
+	send1(UPLINK, mk((uint8_t[]){2, 0, 0, 0, 0, 9}, ext1, false, 0, 60, 8));
+	counts((unsigned[]){0, 1, 0, 1, 0, 0, 0});
+	assert_int_equal(drops(UPLINK, DP_DROP_UNKNOWN_UNICAST) - unknown, 2);
+	/* Broadcast on VLAN 150: only f (trunk 100-200, tagged) and e (VGT, tagged). */
+	send1(UPLINK, mk(bcast, ext1, true, 150, 64, 9));
+	counts((unsigned[]){0, 1, 0, 1, 1, 1, 0});
+	assert_int_equal(seen_vid(4, 0), 150);
+	assert_int_equal(seen_vid(5, 0), 150);
+	/* Broadcast on VLAN 4000 reaches only e; VLAN 4094 too; none on trunk. */
+	send1(UPLINK, mk(bcast, ext1, true, 4000, 64, 10));
+	counts((unsigned[]){0, 1, 0, 1, 2, 1, 0});
+	assert_int_equal(drops(UPLINK, DP_DROP_VLAN_UNKNOWN), vlan_unknown);
+}
+
+static void
+test_learning(void **state)
+{
+	struct fdb *learned = snap->vswitches[0].learned[0];
+	struct rte_ether_addr e1;
+	uint8_t a[6];
+	struct dp_event ev[8];
+	unsigned n;
+
+	memcpy(e1.addr_bytes, ext1, 6);
+	mac_of(0, a);
+	while (dp_events_drain(ev, 8) > 0)
+		;
+	send1(UPLINK, mk(a, ext1, false, 0, 60, 11));
+	assert_int_equal(fdb_lookup(learned, fdb_key(0, &e1)), UPLINK);
+	n = dp_events_drain(ev, 8);
+	assert_int_equal(n, 1);
+	assert_int_equal(ev[0].type, DP_EV_LEARNED);
+	assert_int_equal(ev[0].port, UPLINK);
+	assert_memory_equal(ev[0].mac, ext1, 6);
+	/* Seen again at the same place: no new event. */
+	send1(UPLINK, mk(a, ext1, false, 0, 60, 12));
+	assert_int_equal(dp_events_drain(ev, 8), 0);
+	/* Per VLAN: the same MAC on VLAN 10 is another entry. */
+	send1(UPLINK, mk(bcast, ext1, true, 10, 64, 13));
+	assert_int_equal(fdb_lookup(learned, fdb_key(10, &e1)), UPLINK);
+	/* Known external unicast goes out of the uplink it was learned on. */
+	send1(0, mk(ext1, a, false, 0, 60, 14));
+	assert_int_equal(fakes[UPLINK].n, 1);
+}
+
+static void
+test_reflection_and_same_port(void **state)
+{
+	uint8_t a[6];
+	uint64_t refl = drops(UPLINK, DP_DROP_REFLECTION), same = drops(0, DP_DROP_SAME_PORT);
+
+	mac_of(0, a);
+	/* Our own VM's broadcast coming back in from the physical network. */
+	send1(UPLINK, mk(bcast, a, false, 0, 60, 15));
+	counts((unsigned[]){0, 0, 0, 0, 0, 0, 0});
+	assert_int_equal(drops(UPLINK, DP_DROP_REFLECTION) - refl, 1);
+	send1(0, mk(a, a, false, 0, 60, 16));
+	assert_int_equal(drops(0, DP_DROP_SAME_PORT) - same, 1);
+}
+
+static void
+test_vlan_isolation_and_drops(void **state)
+{
+	uint8_t a[6], c[6], e[6], f[6];
+	uint64_t tagged = drops(0, DP_DROP_VLAN_TAGGED), na = drops(5, DP_DROP_VLAN_NOT_ALLOWED);
+	uint64_t big = drops(0, DP_DROP_OVERSIZE);
+
+	mac_of(0, a), mac_of(2, c), mac_of(4, e), mac_of(5, f);
+	/* a (VLAN 0) to c (VST 10): different VLANs, goes to the uplink as unknown. */
+	send1(0, mk(c, a, false, 0, 60, 17));
+	counts((unsigned[]){0, 0, 0, 0, 0, 0, 1});
+	/* A guest tag on an EST port. */
+	send1(0, mk(bcast, a, true, 10, 64, 18));
+	assert_int_equal(drops(0, DP_DROP_VLAN_TAGGED) - tagged, 1);
+	/* Trunk 100-200: VLAN 300 refused, 150 passes tagged to e and the uplink. */
+	send1(5, mk(bcast, f, true, 300, 64, 19));
+	assert_int_equal(drops(5, DP_DROP_VLAN_NOT_ALLOWED) - na, 1);
+	send1(5, mk(bcast, f, true, 0x6000 | 150, 64, 20));
+	counts((unsigned[]){0, 0, 0, 0, 1, 0, 2});
+	assert_int_equal(seen_vid(4, 0), 150);
+	assert_int_equal(fakes[4].data[0][14], 0x60); /* the guest's priority bits kept */
+	assert_int_equal(seen_vid(UPLINK, 1), 150);
+	/* VGT e sends to c on VLAN 10 tagged: c gets it untagged. */
+	send1(4, mk(c, e, true, 10, 64, 21));
+	counts((unsigned[]){0, 0, 1, 0, 1, 0, 2});
+	assert_int_equal(seen_vid(2, 0), -1);
+	assert_int_equal(fakes[2].len[0], 60);
+	/* MTU 1500: 1518 bytes pass, 1519 do not. */
+	send1(0, mk(bcast, a, false, 0, 1518, 22));
+	send1(0, mk(bcast, a, false, 0, 1519, 23));
+	assert_int_equal(drops(0, DP_DROP_OVERSIZE) - big, 1);
+}
+
+static void
+test_peer_down_and_full(void **state)
+{
+	uint8_t a[6], b[6];
+	struct rte_mbuf *burst[4];
+	uint64_t down = drops(1, DP_DROP_PEER_DOWN), full = drops(1, DP_DROP_TX_FULL);
+	unsigned free_before = rte_mempool_avail_count(dp_mempool());
+
+	mac_of(0, a), mac_of(1, b);
+	fakes[1].up = 0;
+	send1(0, mk(b, a, false, 0, 60, 24));
+	assert_int_equal(drops(1, DP_DROP_PEER_DOWN) - down, 1);
+	fakes[1].up = 1;
+	fakes[1].accept = 1;
+	for (unsigned i = 0; i < 4; i++)
+		burst[i] = mk(b, a, false, 0, 60, (uint8_t)(30 + i));
+	dp_process(snap, w, snap->ports[0], burst, 4, 0);
+	assert_int_equal(fakes[1].n, 1);
+	assert_int_equal(drops(1, DP_DROP_TX_FULL) - full, 3);
+	/* Uplink (consuming) refusing frames: they are freed, nothing leaks. */
+	fakes[UPLINK].accept = 0;
+	send1(0, mk(ext1, a, false, 0, 60, 40));
+	send1(0, mk(bcast, a, false, 0, 60, 41));
+	assert_int_equal(rte_mempool_avail_count(dp_mempool()), free_before);
+}
+
+/* A mixed burst: unicast, broadcast and tagged frames to several ports at once. */
+static void
+test_mixed_burst_no_leak(void **state)
+{
+	unsigned free_before = rte_mempool_avail_count(dp_mempool());
+	struct rte_mbuf *burst[DP_BURST];
+	uint8_t a[6], b[6], c[6];
+	unsigned i;
+
+	mac_of(0, a), mac_of(1, b), mac_of(2, c);
+	for (i = 0; i < DP_BURST; i++) {
+		switch (i % 4) {
+		case 0:
+			burst[i] = mk(b, a, false, 0, 60, (uint8_t)i);
+			break;
+		case 1:
+			burst[i] = mk(bcast, a, false, 0, 60, (uint8_t)i);
+			break;
+		case 2:
+			burst[i] = mk(ext1, a, false, 0, 60, (uint8_t)i);
+			break;
+		default:
+			burst[i] = mk(c, a, true, 5, 64, (uint8_t)i); /* refused: tagged */
+		}
+	}
+	dp_process(snap, w, snap->ports[0], burst, DP_BURST, 0);
+	/* b: 8 unicast + 8 broadcast, in order; uplink: 8 broadcast + 8 unknown. */
+	assert_int_equal(fakes[1].n, 16);
+	assert_int_equal(fakes[UPLINK].n, 16);
+	assert_int_equal(fakes[4].n, 8);
+	for (i = 0; i < 16; i++)
+		assert_int_equal(fakes[1].data[i][14], i / 2 * 4 + i % 2);
+	assert_int_equal(rte_mempool_avail_count(dp_mempool()), free_before);
+}
+
+int
+main(int argc, char **argv)
+{
+	char *eal[] = {argv[0], "--no-huge", "-m", "64", "--no-pci", "--no-shconf", "-l", "0",
+		"--log-level", "*:error", "--vdev", "net_null0,no-rx=1", NULL};
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_unicast_vm_to_vm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_broadcast_from_vm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_unicast_from_vm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_from_uplink, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_learning, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reflection_and_same_port, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vlan_isolation_and_drops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_peer_down_and_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mixed_burst_no_leak, setup, teardown),
+	};
+	int ret;
+
+	(void)argc;
+	if (rte_eal_init((int)RTE_DIM(eal) - 1, eal) < 0)
+		return 1;
+	if (dp_init(1, 4095) != 0)
+		return 1;
+	w = dp_worker_get(0);
+	ret = cmocka_run_group_tests(tests, NULL, NULL);
+	dp_fini();
+	rte_eal_cleanup();
+	return ret;
+}
