@@ -1,0 +1,1939 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Portico configuration model: lifecycle, lookups, editing, validation, the
+ * JSON codec and the state file (see config.h).
+ *
+ * This is the only place that knows the JSON shape of the desired state. It
+ * uses jansson and libc only (no DPDK), so porticod, the CLI and the unit
+ * tests all link it without EAL. Nothing here is thread-safe: the control
+ * thread owns a config; the dataplane only sees snapshots compiled from it.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* GNU strerror_r */
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "control/config.h"
+
+#define VLAN_ID_MAX 4094 /* highest VLAN ID a frame can carry */
+#define VLAN_VGT 4095 /* the JSON value meaning "guest tagging" */
+#define STATE_FILE_MAX (16u << 20) /* ctl_config_load() refuses bigger files */
+#define ESC_MAX 80 /* escaped user text in an error message */
+#define VLAN_ERR "must be 0..4095 or a list of [first, last] ranges"
+
+/* Which characters a name may hold. */
+enum name_kind {
+	NAME_PLAIN, /* vSwitch, uplink, port: no spaces at all */
+	NAME_SPACES /* port group: inner spaces allowed ("VM Network") */
+};
+
+static void set_err(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+set_err(char *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, CTL_ERR_MAX, fmt, ap);
+	va_end(ap);
+}
+
+/* Prefix err (which holds a message) with "prefix: ". */
+static void
+prefix_err(char *err, const char *kind, const char *name)
+{
+	char tmp[CTL_ERR_MAX];
+
+	if (err == NULL)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s", err);
+	set_err(err, "%s \"%s\": %s", kind, name, tmp);
+}
+
+/*
+ * Make user text safe to quote in a one-line message: '"', '\' and
+ * non-printable bytes are escaped, long text is cut with "...".
+ */
+static const char *
+esc(char buf[ESC_MAX], const char *s, size_t len)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (o + 8 >= ESC_MAX) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (c == '"' || c == '\\')
+			o += snprintf(buf + o, ESC_MAX - o, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			o += snprintf(buf + o, ESC_MAX - o, "\\x%02x", c);
+		else
+			buf[o++] = (char)c;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+static const char *
+errstr(int errnum, char *buf, size_t size)
+{
+	return strerror_r(errnum, buf, size);
+}
+
+/* NULL when s[0..len) is a valid name, else why not. */
+static const char *
+name_problem(const char *s, size_t len, enum name_kind kind)
+{
+	size_t i;
+
+	if (len == 0 || len >= CTL_NAME_MAX)
+		return "a name must be 1..63 characters";
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c >= 0x7f || c == '/')
+			return "a name must be printable ASCII without '/'";
+		if (c == ' ' && kind == NAME_PLAIN)
+			return "a name must not contain spaces";
+	}
+	if (s[0] == ' ' || s[len - 1] == ' ')
+		return "a name must not start or end with a space";
+	return NULL;
+}
+
+/* Length of a char[size] field, or size when it has no NUL (corrupt). */
+static size_t
+field_len(const char *s, size_t size)
+{
+	return strnlen(s, size);
+}
+
+/* Check a name held in a struct; writes "<kind> "name": problem" on failure. */
+static int
+check_name(const char *name, const char *what, enum name_kind kind, char *err)
+{
+	char buf[ESC_MAX];
+	size_t len = field_len(name, CTL_NAME_MAX);
+	const char *why;
+
+	why = len == CTL_NAME_MAX ? "a name must be 1..63 characters"
+				  : name_problem(name, len, kind);
+	if (why == NULL)
+		return 0;
+	set_err(err, "%s \"%s\": invalid name: %s", what, esc(buf, name, len), why);
+	return -EINVAL;
+}
+
+/* Length of the DPDK device name in devargs (the part before the first ','). */
+static size_t
+devname_len(const char *devargs)
+{
+	return strcspn(devargs, ",");
+}
+
+/* NULL when s[0..len) is usable devargs, else why not. */
+static const char *
+devargs_problem(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len >= CTL_DEVARGS_MAX)
+		return "must be 1..255 characters";
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			return "must be printable ASCII without spaces";
+	if (devname_len(s) == 0)
+		return "must start with a device name";
+	return NULL;
+}
+
+/* NULL when s[0..len) is usable as a vhost-user socket path, else why not. */
+static const char *
+socket_problem(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || s[0] != '/')
+		return "must be an absolute path";
+	if (len >= CTL_PATH_MAX)
+		return "must be shorter than 108 bytes";
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f)
+			return "must not contain control characters";
+	return NULL;
+}
+
+/* NULL when mac can be a vNIC's configured MAC, else why not. */
+static const char *
+mac_problem(const uint8_t mac[6])
+{
+	static const uint8_t zero[6];
+
+	if (mac[0] & 1)
+		return "is a multicast MAC";
+	if (memcmp(mac, zero, sizeof(zero)) == 0)
+		return "is the all-zero MAC";
+	return NULL;
+}
+
+static const char *
+vlan_problem(const struct ctl_vlan *vlan)
+{
+	unsigned i;
+
+	switch (vlan->mode) {
+	case CTL_VLAN_NONE:
+	case CTL_VLAN_VGT:
+		return NULL;
+	case CTL_VLAN_VST:
+		if (vlan->vid < 1 || vlan->vid > VLAN_ID_MAX)
+			return "VST VLAN ID must be 1..4094";
+		return NULL;
+	case CTL_VLAN_TRUNK:
+		if (vlan->n_ranges < 1 || vlan->n_ranges > CTL_MAX_VLAN_RANGES)
+			return "a trunk must have 1..64 ranges";
+		for (i = 0; i < vlan->n_ranges; i++) {
+			if (vlan->ranges[i].last > VLAN_ID_MAX)
+				return "trunk VLAN IDs must be 0..4094";
+			if (vlan->ranges[i].first > vlan->ranges[i].last)
+				return "a trunk range must have first <= last";
+		}
+		return NULL;
+	}
+	return "unknown VLAN mode";
+}
+
+/*
+ * MAC addresses.
+ */
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+ctl_mac_parse(const char *s, uint8_t mac[6])
+{
+	uint8_t tmp[6];
+	int i, hi, lo;
+
+	if (s == NULL || mac == NULL || strlen(s) != 17)
+		return -EINVAL;
+	for (i = 0; i < 6; i++) {
+		hi = hexval(s[3 * i]);
+		lo = hexval(s[3 * i + 1]);
+		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
+			return -EINVAL;
+		tmp[i] = (uint8_t)(hi << 4 | lo);
+	}
+	memcpy(mac, tmp, sizeof(tmp));
+	return 0;
+}
+
+void
+ctl_mac_format(const uint8_t mac[6], char buf[18])
+{
+	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+		mac[5]);
+}
+
+bool
+ctl_vlan_carries(const struct ctl_vlan *vlan, uint16_t vid)
+{
+	unsigned i;
+
+	if (vlan == NULL || vid > VLAN_ID_MAX)
+		return false;
+	switch (vlan->mode) {
+	case CTL_VLAN_NONE:
+		return vid == 0;
+	case CTL_VLAN_VST:
+		return vid == vlan->vid;
+	case CTL_VLAN_VGT:
+		return true;
+	case CTL_VLAN_TRUNK:
+		for (i = 0; i < vlan->n_ranges && i < CTL_MAX_VLAN_RANGES; i++)
+			if (vid >= vlan->ranges[i].first && vid <= vlan->ranges[i].last)
+				return true;
+		return false;
+	}
+	return false;
+}
+
+/*
+ * Lifecycle.
+ */
+
+static void
+vswitch_release(struct ctl_vswitch *vs)
+{
+	free(vs->uplinks);
+	free(vs->portgroups);
+	vs->uplinks = NULL;
+	vs->portgroups = NULL;
+	vs->n_uplinks = 0;
+	vs->n_portgroups = 0;
+}
+
+/* Copy n elements of size into a new array; NULL for none (not an error). */
+static int
+dup_array(void **dst, const void *src, size_t n, size_t size)
+{
+	*dst = NULL;
+	if (n == 0)
+		return 0;
+	*dst = malloc(n * size);
+	if (*dst == NULL)
+		return -ENOMEM;
+	memcpy(*dst, src, n * size);
+	return 0;
+}
+
+/* Deep copy of src into dst (whose arrays are not owned yet). */
+static int
+vswitch_copy(struct ctl_vswitch *dst, const struct ctl_vswitch *src)
+{
+	void *up, *pg;
+
+	if (dup_array(&up, src->uplinks, src->n_uplinks, sizeof(*src->uplinks)) < 0)
+		goto fail;
+	if (dup_array(&pg, src->portgroups, src->n_portgroups, sizeof(*src->portgroups)) < 0)
+		goto free_up;
+	*dst = *src;
+	dst->uplinks = up;
+	dst->portgroups = pg;
+	return 0;
+
+free_up:
+	free(up);
+fail:
+	return -ENOMEM;
+}
+
+struct ctl_config *
+ctl_config_new(void)
+{
+	struct ctl_config *cfg = calloc(1, sizeof(*cfg));
+
+	if (cfg == NULL)
+		errno = ENOMEM;
+	return cfg;
+}
+
+void
+ctl_config_free(struct ctl_config *cfg)
+{
+	unsigned i;
+
+	if (cfg == NULL)
+		return;
+	for (i = 0; i < cfg->n_vswitches; i++)
+		vswitch_release(&cfg->vswitches[i]);
+	free(cfg->vswitches);
+	free(cfg->ports);
+	free(cfg);
+}
+
+struct ctl_config *
+ctl_config_clone(const struct ctl_config *cfg)
+{
+	struct ctl_config *c;
+	void *ports;
+	unsigned i;
+
+	if (cfg == NULL) {
+		errno = EINVAL;
+		return NULL;
+	}
+	c = ctl_config_new();
+	if (c == NULL)
+		goto fail;
+	if (cfg->n_vswitches > 0) {
+		c->vswitches = calloc(cfg->n_vswitches, sizeof(*c->vswitches));
+		if (c->vswitches == NULL)
+			goto free_cfg;
+	}
+	for (i = 0; i < cfg->n_vswitches; i++) {
+		if (vswitch_copy(&c->vswitches[i], &cfg->vswitches[i]) < 0)
+			goto free_cfg;
+		c->n_vswitches++;
+	}
+	if (dup_array(&ports, cfg->ports, cfg->n_ports, sizeof(*cfg->ports)) < 0)
+		goto free_cfg;
+	c->ports = ports;
+	c->n_ports = cfg->n_ports;
+	return c;
+
+free_cfg:
+	ctl_config_free(c);
+fail:
+	errno = ENOMEM;
+	return NULL;
+}
+
+/*
+ * Lookups.
+ */
+
+struct ctl_vswitch *
+ctl_config_vswitch(const struct ctl_config *cfg, const char *name)
+{
+	unsigned i;
+
+	if (cfg == NULL || name == NULL)
+		return NULL;
+	for (i = 0; i < cfg->n_vswitches; i++)
+		if (strncmp(cfg->vswitches[i].name, name, CTL_NAME_MAX) == 0)
+			return &cfg->vswitches[i];
+	return NULL;
+}
+
+struct ctl_portgroup *
+ctl_vswitch_portgroup(const struct ctl_vswitch *vs, const char *name)
+{
+	unsigned i;
+
+	if (vs == NULL || name == NULL)
+		return NULL;
+	for (i = 0; i < vs->n_portgroups; i++)
+		if (strncmp(vs->portgroups[i].name, name, CTL_NAME_MAX) == 0)
+			return &vs->portgroups[i];
+	return NULL;
+}
+
+static struct ctl_uplink *
+vswitch_uplink(const struct ctl_vswitch *vs, const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < vs->n_uplinks; i++)
+		if (strncmp(vs->uplinks[i].name, name, CTL_NAME_MAX) == 0)
+			return &vs->uplinks[i];
+	return NULL;
+}
+
+struct ctl_uplink *
+ctl_config_uplink(const struct ctl_config *cfg, const char *name, struct ctl_vswitch **vs_out)
+{
+	struct ctl_uplink *up;
+	unsigned i;
+
+	if (cfg == NULL || name == NULL)
+		return NULL;
+	for (i = 0; i < cfg->n_vswitches; i++) {
+		up = vswitch_uplink(&cfg->vswitches[i], name);
+		if (up != NULL) {
+			if (vs_out != NULL)
+				*vs_out = &cfg->vswitches[i];
+			return up;
+		}
+	}
+	return NULL;
+}
+
+struct ctl_port *
+ctl_config_port(const struct ctl_config *cfg, const char *name)
+{
+	unsigned i;
+
+	if (cfg == NULL || name == NULL)
+		return NULL;
+	for (i = 0; i < cfg->n_ports; i++)
+		if (strncmp(cfg->ports[i].name, name, CTL_NAME_MAX) == 0)
+			return &cfg->ports[i];
+	return NULL;
+}
+
+/*
+ * Editing. Arrays are sized exactly and grown by one with realloc(), so a
+ * struct filled elsewhere with a malloc()ed array of n entries works too.
+ */
+
+/* Make room for one more element at the end of *arr (of n elements). */
+static int
+grow(void **arr, unsigned n, size_t size)
+{
+	void *p = realloc(*arr, ((size_t)n + 1) * size);
+
+	if (p == NULL)
+		return -ENOMEM;
+	*arr = p;
+	return 0;
+}
+
+/* Remove element i of arr (of *n elements), keeping the order. */
+static void
+remove_at(void *arr, unsigned *n, unsigned i, size_t size)
+{
+	char *base = arr;
+
+	memmove(base + (size_t)i * size, base + ((size_t)i + 1) * size,
+		((size_t)*n - i - 1) * size);
+	(*n)--;
+}
+
+int
+ctl_config_add_vswitch(struct ctl_config *cfg, const struct ctl_vswitch *vs)
+{
+	void *arr;
+
+	if (cfg == NULL || vs == NULL)
+		return -EINVAL;
+	if (cfg->n_vswitches >= CTL_MAX_VSWITCHES || vs->n_uplinks > CTL_MAX_UPLINKS ||
+		vs->n_portgroups > CTL_MAX_PORTGROUPS)
+		return -ENOSPC;
+	arr = cfg->vswitches;
+	if (grow(&arr, cfg->n_vswitches, sizeof(*cfg->vswitches)) < 0)
+		return -ENOMEM;
+	cfg->vswitches = arr;
+	if (vswitch_copy(&cfg->vswitches[cfg->n_vswitches], vs) < 0)
+		return -ENOMEM;
+	cfg->n_vswitches++;
+	return 0;
+}
+
+int
+ctl_vswitch_add_uplink(struct ctl_vswitch *vs, const struct ctl_uplink *up)
+{
+	void *arr;
+
+	if (vs == NULL || up == NULL)
+		return -EINVAL;
+	if (vs->n_uplinks >= CTL_MAX_UPLINKS)
+		return -ENOSPC;
+	arr = vs->uplinks;
+	if (grow(&arr, vs->n_uplinks, sizeof(*vs->uplinks)) < 0)
+		return -ENOMEM;
+	vs->uplinks = arr;
+	vs->uplinks[vs->n_uplinks++] = *up;
+	return 0;
+}
+
+int
+ctl_vswitch_add_portgroup(struct ctl_vswitch *vs, const struct ctl_portgroup *pg)
+{
+	void *arr;
+
+	if (vs == NULL || pg == NULL)
+		return -EINVAL;
+	if (vs->n_portgroups >= CTL_MAX_PORTGROUPS)
+		return -ENOSPC;
+	arr = vs->portgroups;
+	if (grow(&arr, vs->n_portgroups, sizeof(*vs->portgroups)) < 0)
+		return -ENOMEM;
+	vs->portgroups = arr;
+	vs->portgroups[vs->n_portgroups++] = *pg;
+	return 0;
+}
+
+int
+ctl_config_add_port(struct ctl_config *cfg, const struct ctl_port *port)
+{
+	void *arr;
+
+	if (cfg == NULL || port == NULL)
+		return -EINVAL;
+	if (cfg->n_ports >= CTL_MAX_PORTS)
+		return -ENOSPC;
+	arr = cfg->ports;
+	if (grow(&arr, cfg->n_ports, sizeof(*cfg->ports)) < 0)
+		return -ENOMEM;
+	cfg->ports = arr;
+	cfg->ports[cfg->n_ports++] = *port;
+	return 0;
+}
+
+int
+ctl_config_del_vswitch(struct ctl_config *cfg, const char *name)
+{
+	struct ctl_vswitch *vs = ctl_config_vswitch(cfg, name);
+
+	if (vs == NULL)
+		return -ENOENT;
+	vswitch_release(vs);
+	remove_at(cfg->vswitches, &cfg->n_vswitches, (unsigned)(vs - cfg->vswitches), sizeof(*vs));
+	return 0;
+}
+
+int
+ctl_vswitch_del_uplink(struct ctl_vswitch *vs, const char *name)
+{
+	struct ctl_uplink *up;
+
+	if (vs == NULL || name == NULL)
+		return -ENOENT;
+	up = vswitch_uplink(vs, name);
+	if (up == NULL)
+		return -ENOENT;
+	remove_at(vs->uplinks, &vs->n_uplinks, (unsigned)(up - vs->uplinks), sizeof(*up));
+	return 0;
+}
+
+int
+ctl_vswitch_del_portgroup(struct ctl_vswitch *vs, const char *name)
+{
+	struct ctl_portgroup *pg = ctl_vswitch_portgroup(vs, name);
+
+	if (pg == NULL)
+		return -ENOENT;
+	remove_at(vs->portgroups, &vs->n_portgroups, (unsigned)(pg - vs->portgroups), sizeof(*pg));
+	return 0;
+}
+
+int
+ctl_config_del_port(struct ctl_config *cfg, const char *name)
+{
+	struct ctl_port *port = ctl_config_port(cfg, name);
+
+	if (port == NULL)
+		return -ENOENT;
+	remove_at(cfg->ports, &cfg->n_ports, (unsigned)(port - cfg->ports), sizeof(*port));
+	return 0;
+}
+
+/*
+ * Validation.
+ */
+
+static int
+validate_uplink(const struct ctl_uplink *up, char *err)
+{
+	char buf[ESC_MAX];
+	size_t len = field_len(up->devargs, CTL_DEVARGS_MAX);
+	const char *why;
+
+	if (check_name(up->name, "uplink", NAME_PLAIN, err) < 0)
+		return -EINVAL;
+	why = len == CTL_DEVARGS_MAX ? "must be 1..255 characters"
+				     : devargs_problem(up->devargs, len);
+	if (why != NULL) {
+		set_err(err, "uplink \"%s\": devargs \"%s\" %s", up->name,
+			esc(buf, up->devargs, len), why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
+validate_vswitch(const struct ctl_vswitch *vs, char *err)
+{
+	const struct ctl_portgroup *pg;
+	const char *why;
+	unsigned i, j;
+
+	if (check_name(vs->name, "vSwitch", NAME_PLAIN, err) < 0)
+		return -EINVAL;
+	if (vs->mtu < CTL_MTU_MIN || vs->mtu > CTL_MTU_MAX) {
+		set_err(err, "vSwitch \"%s\": mtu %u is out of range %u..%u", vs->name, vs->mtu,
+			CTL_MTU_MIN, CTL_MTU_MAX);
+		return -EINVAL;
+	}
+	if (vs->n_uplinks > CTL_MAX_UPLINKS) {
+		set_err(err, "vSwitch \"%s\": too many uplinks (at most %u)", vs->name,
+			CTL_MAX_UPLINKS);
+		return -EINVAL;
+	}
+	if (vs->n_portgroups > CTL_MAX_PORTGROUPS) {
+		set_err(err, "vSwitch \"%s\": too many port groups (at most %u)", vs->name,
+			CTL_MAX_PORTGROUPS);
+		return -EINVAL;
+	}
+	if ((vs->n_uplinks > 0 && vs->uplinks == NULL) ||
+		(vs->n_portgroups > 0 && vs->portgroups == NULL)) {
+		set_err(err, "vSwitch \"%s\": missing uplink or port group array", vs->name);
+		return -EINVAL;
+	}
+	for (i = 0; i < vs->n_uplinks; i++) {
+		if (validate_uplink(&vs->uplinks[i], err) < 0) {
+			prefix_err(err, "vSwitch", vs->name);
+			return -EINVAL;
+		}
+	}
+	for (i = 0; i < vs->n_portgroups; i++) {
+		pg = &vs->portgroups[i];
+		if (check_name(pg->name, "port group", NAME_SPACES, err) < 0) {
+			prefix_err(err, "vSwitch", vs->name);
+			return -EINVAL;
+		}
+		for (j = 0; j < i; j++) {
+			if (strcmp(vs->portgroups[j].name, pg->name) == 0) {
+				set_err(err, "duplicate port group \"%s\" on vSwitch \"%s\"",
+					pg->name, vs->name);
+				return -EINVAL;
+			}
+		}
+		why = vlan_problem(&pg->vlan);
+		if (why != NULL) {
+			set_err(err, "vSwitch \"%s\": port group \"%s\": vlan: %s", vs->name,
+				pg->name, why);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Uplink names and device names are unique on the host. */
+static int
+validate_uplinks_unique(const struct ctl_config *cfg, char *err)
+{
+	const struct ctl_vswitch *va, *vb;
+	const struct ctl_uplink *a, *b;
+	unsigned i, j, k, l;
+	size_t alen;
+
+	for (i = 0; i < cfg->n_vswitches; i++) {
+		va = &cfg->vswitches[i];
+		for (j = 0; j < va->n_uplinks; j++) {
+			a = &va->uplinks[j];
+			alen = devname_len(a->devargs);
+			/* every uplink (k, l) before (i, j) */
+			for (k = 0; k <= i; k++) {
+				vb = &cfg->vswitches[k];
+				for (l = 0; l < (k == i ? j : vb->n_uplinks); l++) {
+					b = &vb->uplinks[l];
+					if (strcmp(a->name, b->name) == 0) {
+						set_err(err,
+							"duplicate uplink \"%s\" (on vSwitch "
+							"\"%s\" and vSwitch \"%s\")",
+							a->name, vb->name, va->name);
+						return -EINVAL;
+					}
+					if (devname_len(b->devargs) == alen &&
+						memcmp(a->devargs, b->devargs, alen) == 0) {
+						set_err(err,
+							"uplink device \"%.*s\" is used twice "
+							"(uplinks \"%s\" and \"%s\")",
+							(int)alen, a->devargs, b->name, a->name);
+						return -EINVAL;
+					}
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+static int
+validate_port(const struct ctl_config *cfg, const struct ctl_port *p, char *err)
+{
+	const struct ctl_vswitch *vs;
+	char buf[ESC_MAX], mac[18];
+	const char *why;
+	size_t len;
+
+	if (check_name(p->name, "port", NAME_PLAIN, err) < 0)
+		return -EINVAL;
+	len = field_len(p->vswitch, CTL_NAME_MAX);
+	vs = len < CTL_NAME_MAX ? ctl_config_vswitch(cfg, p->vswitch) : NULL;
+	if (vs == NULL) {
+		set_err(err, "port \"%s\": vSwitch \"%s\" does not exist", p->name,
+			esc(buf, p->vswitch, len));
+		return -EINVAL;
+	}
+	len = field_len(p->portgroup, CTL_NAME_MAX);
+	if (len == CTL_NAME_MAX || ctl_vswitch_portgroup(vs, p->portgroup) == NULL) {
+		set_err(err, "port \"%s\": port group \"%s\" does not exist on vSwitch \"%s\"",
+			p->name, esc(buf, p->portgroup, len), vs->name);
+		return -EINVAL;
+	}
+	if (p->type != CTL_PORT_VHOST_USER) {
+		set_err(err, "port \"%s\": unknown type %d", p->name, (int)p->type);
+		return -EINVAL;
+	}
+	if (p->mode != CTL_PORT_CLIENT && p->mode != CTL_PORT_SERVER) {
+		set_err(err, "port \"%s\": unknown mode %d", p->name, (int)p->mode);
+		return -EINVAL;
+	}
+	len = field_len(p->socket, CTL_PATH_MAX);
+	why = len == CTL_PATH_MAX ? "must be shorter than 108 bytes"
+				  : socket_problem(p->socket, len);
+	if (why != NULL) {
+		set_err(err, "port \"%s\": socket \"%s\" %s", p->name, esc(buf, p->socket, len),
+			why);
+		return -EINVAL;
+	}
+	why = mac_problem(p->mac);
+	if (why != NULL) {
+		ctl_mac_format(p->mac, mac);
+		set_err(err, "port \"%s\": mac %s %s", p->name, mac, why);
+		return -EINVAL;
+	}
+	if (p->queues < 1 || p->queues > CTL_MAX_QUEUES) {
+		set_err(err, "port \"%s\": queues %u is out of range 1..%u", p->name,
+			(unsigned)p->queues, CTL_MAX_QUEUES);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
+ctl_config_validate(const struct ctl_config *cfg, char *err)
+{
+	const struct ctl_port *p, *q;
+	char mac[18];
+	unsigned i, j;
+
+	if (cfg == NULL) {
+		set_err(err, "no configuration");
+		return -EINVAL;
+	}
+	if (cfg->n_vswitches > CTL_MAX_VSWITCHES) {
+		set_err(err, "too many vSwitches (at most %u)", CTL_MAX_VSWITCHES);
+		return -EINVAL;
+	}
+	if (cfg->n_ports > CTL_MAX_PORTS) {
+		set_err(err, "too many ports (at most %u)", CTL_MAX_PORTS);
+		return -EINVAL;
+	}
+	if ((cfg->n_vswitches > 0 && cfg->vswitches == NULL) ||
+		(cfg->n_ports > 0 && cfg->ports == NULL)) {
+		set_err(err, "missing vSwitch or port array");
+		return -EINVAL;
+	}
+	for (i = 0; i < cfg->n_vswitches; i++) {
+		if (validate_vswitch(&cfg->vswitches[i], err) < 0)
+			return -EINVAL;
+		for (j = 0; j < i; j++) {
+			if (strcmp(cfg->vswitches[j].name, cfg->vswitches[i].name) == 0) {
+				set_err(err, "duplicate vSwitch \"%s\"", cfg->vswitches[i].name);
+				return -EINVAL;
+			}
+		}
+	}
+	if (validate_uplinks_unique(cfg, err) < 0)
+		return -EINVAL;
+	for (i = 0; i < cfg->n_ports; i++) {
+		p = &cfg->ports[i];
+		if (validate_port(cfg, p, err) < 0)
+			return -EINVAL;
+		for (j = 0; j < i; j++) {
+			q = &cfg->ports[j];
+			if (strcmp(q->name, p->name) == 0) {
+				set_err(err, "duplicate port \"%s\"", p->name);
+				return -EINVAL;
+			}
+			if (strcmp(q->socket, p->socket) == 0) {
+				set_err(err,
+					"socket \"%s\" is used twice (ports \"%s\" and \"%s\")",
+					p->socket, q->name, p->name);
+				return -EINVAL;
+			}
+			if (strcmp(q->vswitch, p->vswitch) == 0 &&
+				memcmp(q->mac, p->mac, sizeof(p->mac)) == 0) {
+				ctl_mac_format(p->mac, mac);
+				set_err(err,
+					"duplicate MAC %s on vSwitch \"%s\" (ports \"%s\" and "
+					"\"%s\")",
+					mac, p->vswitch, q->name, p->name);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
+/*
+ * JSON decoding helpers.
+ */
+
+/* What is being decoded, for error messages: <kind> "<name>". */
+struct jctx {
+	const char *kind; /* "vSwitch", "uplink", "port group", "port" */
+	const char *name; /* its name, "" when not known yet */
+	const char *const *ignore; /* keys to skip, NULL-terminated, may be NULL */
+	char *err; /* where messages go */
+};
+
+static int jerr(const struct jctx *c, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int
+jerr(const struct jctx *c, const char *field, const char *fmt, ...)
+{
+	char msg[CTL_ERR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (c->name[0] != '\0')
+		set_err(c->err, "%s \"%s\": field \"%s\" %s", c->kind, c->name, field, msg);
+	else
+		set_err(c->err, "%s: field \"%s\" %s", c->kind, field, msg);
+	return -EINVAL;
+}
+
+static bool
+ignored(const struct jctx *c, const char *key)
+{
+	const char *const *k;
+
+	for (k = c->ignore; k != NULL && *k != NULL; k++)
+		if (strcmp(*k, key) == 0)
+			return true;
+	return false;
+}
+
+static int
+unknown_field(const struct jctx *c, const char *key, size_t klen)
+{
+	char buf[ESC_MAX];
+
+	if (c->name[0] != '\0')
+		set_err(c->err, "unknown field \"%s\" in %s \"%s\"", esc(buf, key, klen), c->kind,
+			c->name);
+	else
+		set_err(c->err, "unknown field \"%s\" in %s", esc(buf, key, klen), c->kind);
+	return -EINVAL;
+}
+
+/*
+ * Iterate over the keys of obj that are not ignored; sets key, klen, val.
+ * Keys holding a NUL byte come out with klen != strlen(key): callers treat
+ * them as unknown fields.
+ */
+#define FOR_EACH_FIELD(c, obj, it, key, klen, val)                                              \
+	for (it = json_object_iter((json_t *)(obj)); it != NULL;                                \
+		it = json_object_iter_next((json_t *)(obj), it))                                \
+		if ((key = json_object_iter_key(it)) != NULL &&                                 \
+			(klen = json_object_iter_key_len(it), val = json_object_iter_value(it), \
+				!ignored(c, key)))
+
+static bool
+key_is(const char *key, size_t klen, const char *want)
+{
+	return strlen(want) == klen && memcmp(key, want, klen) == 0;
+}
+
+/* A JSON integer in lo..hi. */
+static bool
+int_in(const json_t *v, json_int_t lo, json_int_t hi)
+{
+	return json_is_integer(v) && json_integer_value(v) >= lo && json_integer_value(v) <= hi;
+}
+
+/* Copy a JSON string naming an object into buf[CTL_NAME_MAX]. */
+static int
+get_name(const struct jctx *c, const char *field, const json_t *v, enum name_kind kind, char *buf)
+{
+	char ebuf[ESC_MAX];
+	const char *why;
+	size_t len;
+
+	if (!json_is_string(v))
+		return jerr(c, field, "must be a string");
+	len = json_string_length(v);
+	why = name_problem(json_string_value(v), len, kind);
+	if (why != NULL)
+		return jerr(c, field, "\"%s\" is not valid: %s",
+			esc(ebuf, json_string_value(v), len), why);
+	memcpy(buf, json_string_value(v), len);
+	buf[len] = '\0';
+	return 0;
+}
+
+/*
+ * The "name" of obj, which must be an object: copied to buf, and c->name
+ * pointed at it. Required unless ignored.
+ */
+static int
+get_own_name(struct jctx *c, const json_t *obj, enum name_kind kind, char *buf)
+{
+	char ebuf[ESC_MAX];
+	const json_t *v;
+	const char *why;
+	size_t len;
+
+	if (!json_is_object(obj)) {
+		set_err(c->err, "%s: must be a JSON object", c->kind);
+		return -EINVAL;
+	}
+	if (ignored(c, "name"))
+		return 0;
+	v = json_object_get(obj, "name");
+	if (v == NULL)
+		return jerr(c, "name", "is required");
+	if (!json_is_string(v))
+		return jerr(c, "name", "must be a string");
+	len = json_string_length(v);
+	why = name_problem(json_string_value(v), len, kind);
+	if (why != NULL) {
+		set_err(c->err, "%s \"%s\": invalid name: %s", c->kind,
+			esc(ebuf, json_string_value(v), len), why);
+		return -EINVAL;
+	}
+	memcpy(buf, json_string_value(v), len);
+	buf[len] = '\0';
+	c->name = buf;
+	return 0;
+}
+
+/* In update_json(): "name" may be given, but only unchanged. */
+static int
+check_same_name(const struct jctx *c, const json_t *v)
+{
+	if (!json_is_string(v) || strcmp(json_string_value(v), c->name) != 0 ||
+		json_string_length(v) != strlen(c->name))
+		return jerr(c, "name", "cannot be changed");
+	return 0;
+}
+
+/* A JSON string from a char[size] field (cut at size if it lacks a NUL). */
+static json_t *
+jstr(const char *s, size_t size)
+{
+	return json_stringn(s, strnlen(s, size));
+}
+
+/* Add key: v to obj; v may be NULL (failed allocation); consumes v. */
+static int
+jset(json_t *obj, const char *key, json_t *v)
+{
+	return v == NULL ? -1 : json_object_set_new(obj, key, v);
+}
+
+/*
+ * VLAN.
+ */
+
+int
+ctl_vlan_from_json(const json_t *v, struct ctl_vlan *out, char *err)
+{
+	struct ctl_vlan vlan;
+	const json_t *pair;
+	json_int_t first, last;
+	size_t i, n;
+
+	memset(&vlan, 0, sizeof(vlan));
+	if (json_is_integer(v)) {
+		if (!int_in(v, 0, VLAN_VGT))
+			goto bad;
+		first = json_integer_value(v);
+		if (first == 0) {
+			vlan.mode = CTL_VLAN_NONE;
+		} else if (first == VLAN_VGT) {
+			vlan.mode = CTL_VLAN_VGT;
+		} else {
+			vlan.mode = CTL_VLAN_VST;
+			vlan.vid = (uint16_t)first;
+		}
+		goto done;
+	}
+	if (!json_is_array(v))
+		goto bad;
+	n = json_array_size(v);
+	if (n == 0)
+		goto bad;
+	if (n > CTL_MAX_VLAN_RANGES) {
+		set_err(err, "vlan: at most %u trunk ranges", CTL_MAX_VLAN_RANGES);
+		return -EINVAL;
+	}
+	vlan.mode = CTL_VLAN_TRUNK;
+	for (i = 0; i < n; i++) {
+		pair = json_array_get(v, i);
+		if (!json_is_array(pair) || json_array_size(pair) != 2 ||
+			!json_is_integer(json_array_get(pair, 0)) ||
+			!json_is_integer(json_array_get(pair, 1)))
+			goto bad;
+		first = json_integer_value(json_array_get(pair, 0));
+		last = json_integer_value(json_array_get(pair, 1));
+		if (first < 0 || first > VLAN_ID_MAX || last < 0 || last > VLAN_ID_MAX) {
+			set_err(err, "vlan: trunk VLAN IDs must be 0..4094");
+			return -EINVAL;
+		}
+		if (first > last) {
+			set_err(err, "vlan: range [%d, %d] has first > last", (int)first,
+				(int)last);
+			return -EINVAL;
+		}
+		vlan.ranges[i].first = (uint16_t)first;
+		vlan.ranges[i].last = (uint16_t)last;
+	}
+	vlan.n_ranges = (uint16_t)n;
+done:
+	*out = vlan;
+	return 0;
+bad:
+	set_err(err, "vlan: " VLAN_ERR);
+	return -EINVAL;
+}
+
+json_t *
+ctl_vlan_to_json(const struct ctl_vlan *vlan)
+{
+	json_t *arr, *pair;
+	unsigned i;
+
+	switch (vlan->mode) {
+	case CTL_VLAN_NONE:
+		return json_integer(0);
+	case CTL_VLAN_VST:
+		return json_integer(vlan->vid);
+	case CTL_VLAN_VGT:
+		return json_integer(VLAN_VGT);
+	case CTL_VLAN_TRUNK:
+		break;
+	default:
+		return NULL;
+	}
+	arr = json_array();
+	if (arr == NULL)
+		return NULL;
+	for (i = 0; i < vlan->n_ranges && i < CTL_MAX_VLAN_RANGES; i++) {
+		pair = json_pack("[ii]", (int)vlan->ranges[i].first, (int)vlan->ranges[i].last);
+		if (json_array_append_new(arr, pair) < 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+/*
+ * Uplinks.
+ */
+
+int
+ctl_uplink_from_json(
+	const json_t *obj, const char *const *ignore, struct ctl_uplink *out, char *err)
+{
+	struct jctx c = {"uplink", "", ignore, err};
+	struct ctl_uplink up;
+	bool have_devargs = false;
+	char buf[ESC_MAX];
+	const char *key, *why;
+	json_t *val;
+	size_t klen;
+	void *it;
+
+	memset(&up, 0, sizeof(up));
+	if (get_own_name(&c, obj, NAME_PLAIN, up.name) < 0)
+		return -EINVAL;
+	FOR_EACH_FIELD(&c, obj, it, key, klen, val)
+	{
+		if (key_is(key, klen, "name"))
+			continue;
+		if (!key_is(key, klen, "devargs"))
+			return unknown_field(&c, key, klen);
+		if (!json_is_string(val))
+			return jerr(&c, key, "must be a string");
+		why = devargs_problem(json_string_value(val), json_string_length(val));
+		if (why != NULL)
+			return jerr(&c, key, "\"%s\" %s",
+				esc(buf, json_string_value(val), json_string_length(val)), why);
+		memcpy(up.devargs, json_string_value(val), json_string_length(val));
+		have_devargs = true;
+	}
+	if (!have_devargs && !ignored(&c, "devargs"))
+		return jerr(&c, "devargs", "is required");
+	*out = up;
+	return 0;
+}
+
+json_t *
+ctl_uplink_to_json(const struct ctl_uplink *up)
+{
+	json_t *obj = json_object();
+
+	if (obj == NULL)
+		return NULL;
+	if (jset(obj, "name", jstr(up->name, CTL_NAME_MAX)) < 0 ||
+		jset(obj, "devargs", jstr(up->devargs, CTL_DEVARGS_MAX)) < 0) {
+		json_decref(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+/*
+ * Port groups.
+ */
+
+/* Apply the fields of obj other than "name" to pg. */
+static int
+portgroup_apply(const struct jctx *c, const json_t *obj, struct ctl_portgroup *pg)
+{
+	const char *key;
+	json_t *val;
+	size_t klen;
+	void *it;
+
+	FOR_EACH_FIELD(c, obj, it, key, klen, val)
+	{
+		if (key_is(key, klen, "name"))
+			continue;
+		if (!key_is(key, klen, "vlan"))
+			return unknown_field(c, key, klen);
+		if (ctl_vlan_from_json(val, &pg->vlan, c->err) < 0) {
+			prefix_err(c->err, c->kind, c->name);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int
+ctl_portgroup_from_json(
+	const json_t *obj, const char *const *ignore, struct ctl_portgroup *out, char *err)
+{
+	struct jctx c = {"port group", "", ignore, err};
+	struct ctl_portgroup pg;
+
+	memset(&pg, 0, sizeof(pg));
+	pg.vlan.mode = CTL_VLAN_NONE;
+	if (get_own_name(&c, obj, NAME_SPACES, pg.name) < 0)
+		return -EINVAL;
+	if (portgroup_apply(&c, obj, &pg) < 0)
+		return -EINVAL;
+	*out = pg;
+	return 0;
+}
+
+int
+ctl_portgroup_update_json(
+	const json_t *obj, const char *const *ignore, struct ctl_portgroup *pg, char *err)
+{
+	struct jctx c = {"port group", pg->name, ignore, err};
+	struct ctl_portgroup tmp = *pg;
+	const json_t *name;
+
+	if (!json_is_object(obj)) {
+		set_err(err, "port group \"%s\": must be a JSON object", pg->name);
+		return -EINVAL;
+	}
+	name = json_object_get(obj, "name");
+	if (name != NULL && !ignored(&c, "name") && check_same_name(&c, name) < 0)
+		return -EINVAL;
+	if (portgroup_apply(&c, obj, &tmp) < 0)
+		return -EINVAL;
+	*pg = tmp;
+	return 0;
+}
+
+json_t *
+ctl_portgroup_to_json(const struct ctl_portgroup *pg)
+{
+	json_t *obj = json_object();
+
+	if (obj == NULL)
+		return NULL;
+	if (jset(obj, "name", jstr(pg->name, CTL_NAME_MAX)) < 0 ||
+		jset(obj, "vlan", ctl_vlan_to_json(&pg->vlan)) < 0) {
+		json_decref(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+/*
+ * vSwitches.
+ */
+
+/* Parse a JSON array of uplinks or port groups into a new array. */
+static int
+vswitch_parse_list(
+	const struct jctx *c, const char *field, const json_t *arr, struct ctl_vswitch *vs)
+{
+	bool is_up = strcmp(field, "uplinks") == 0;
+	unsigned max = is_up ? CTL_MAX_UPLINKS : CTL_MAX_PORTGROUPS;
+	size_t i, n;
+	int rc;
+
+	if (!json_is_array(arr))
+		return jerr(c, field, "must be an array");
+	n = json_array_size(arr);
+	if (n > max)
+		return jerr(c, field, "has more than %u entries", max);
+	if (n == 0)
+		return 0;
+	if (is_up) {
+		vs->uplinks = calloc(n, sizeof(*vs->uplinks));
+		if (vs->uplinks == NULL)
+			goto nomem;
+	} else {
+		vs->portgroups = calloc(n, sizeof(*vs->portgroups));
+		if (vs->portgroups == NULL)
+			goto nomem;
+	}
+	for (i = 0; i < n; i++) {
+		if (is_up)
+			rc = ctl_uplink_from_json(
+				json_array_get(arr, i), NULL, &vs->uplinks[i], c->err);
+		else
+			rc = ctl_portgroup_from_json(
+				json_array_get(arr, i), NULL, &vs->portgroups[i], c->err);
+		if (rc < 0) {
+			prefix_err(c->err, c->kind, c->name);
+			return rc;
+		}
+		if (is_up)
+			vs->n_uplinks++;
+		else
+			vs->n_portgroups++;
+	}
+	return 0;
+
+nomem:
+	set_err(c->err, "out of memory");
+	return -ENOMEM;
+}
+
+/*
+ * Apply the fields of obj other than "name" to vs. With nested, "uplinks"
+ * and "portgroups" are parsed into new arrays (vs must have none); without,
+ * they are refused.
+ */
+static int
+vswitch_apply(const struct jctx *c, const json_t *obj, struct ctl_vswitch *vs, bool nested)
+{
+	const char *key;
+	json_t *val;
+	size_t klen;
+	void *it;
+	int rc;
+
+	FOR_EACH_FIELD(c, obj, it, key, klen, val)
+	{
+		if (key_is(key, klen, "name"))
+			continue;
+		if (key_is(key, klen, "mtu")) {
+			if (!int_in(val, CTL_MTU_MIN, CTL_MTU_MAX))
+				return jerr(c, key, "must be an integer %u..%u", CTL_MTU_MIN,
+					CTL_MTU_MAX);
+			vs->mtu = (uint32_t)json_integer_value(val);
+		} else if (key_is(key, klen, "uplinks") || key_is(key, klen, "portgroups")) {
+			if (!nested)
+				return jerr(c, key, "cannot be given here; use %s.add",
+					key[0] == 'u' ? "uplink" : "portgroup");
+			rc = vswitch_parse_list(c, key, val, vs);
+			if (rc < 0)
+				return rc;
+		} else {
+			return unknown_field(c, key, klen);
+		}
+	}
+	return 0;
+}
+
+/* Decode a vSwitch, with its uplinks and port groups when nested. */
+static int
+vswitch_from_json(const json_t *obj, const char *const *ignore, struct ctl_vswitch *out,
+	bool nested, char *err)
+{
+	struct jctx c = {"vSwitch", "", ignore, err};
+	struct ctl_vswitch vs;
+	int rc;
+
+	memset(&vs, 0, sizeof(vs));
+	vs.mtu = CTL_MTU_DEFAULT;
+	rc = get_own_name(&c, obj, NAME_PLAIN, vs.name);
+	if (rc < 0)
+		goto fail;
+	rc = vswitch_apply(&c, obj, &vs, nested);
+	if (rc < 0)
+		goto free_vs;
+	*out = vs;
+	return 0;
+
+free_vs:
+	vswitch_release(&vs);
+fail:
+	return rc;
+}
+
+int
+ctl_vswitch_from_json(
+	const json_t *obj, const char *const *ignore, struct ctl_vswitch *out, char *err)
+{
+	return vswitch_from_json(obj, ignore, out, false, err);
+}
+
+int
+ctl_vswitch_update_json(
+	const json_t *obj, const char *const *ignore, struct ctl_vswitch *vs, char *err)
+{
+	struct jctx c = {"vSwitch", vs->name, ignore, err};
+	struct ctl_vswitch tmp = *vs;
+	const json_t *name;
+
+	if (!json_is_object(obj)) {
+		set_err(err, "vSwitch \"%s\": must be a JSON object", vs->name);
+		return -EINVAL;
+	}
+	name = json_object_get(obj, "name");
+	if (name != NULL && !ignored(&c, "name") && check_same_name(&c, name) < 0)
+		return -EINVAL;
+	if (vswitch_apply(&c, obj, &tmp, false) < 0)
+		return -EINVAL;
+	*vs = tmp;
+	return 0;
+}
+
+json_t *
+ctl_vswitch_to_json(const struct ctl_vswitch *vs)
+{
+	json_t *obj, *ups, *pgs;
+	unsigned i;
+
+	obj = json_object();
+	ups = json_array();
+	pgs = json_array();
+	if (obj == NULL || ups == NULL || pgs == NULL)
+		goto fail;
+	for (i = 0; i < vs->n_uplinks; i++)
+		if (json_array_append_new(ups, ctl_uplink_to_json(&vs->uplinks[i])) < 0)
+			goto fail;
+	for (i = 0; i < vs->n_portgroups; i++)
+		if (json_array_append_new(pgs, ctl_portgroup_to_json(&vs->portgroups[i])) < 0)
+			goto fail;
+	if (jset(obj, "name", jstr(vs->name, CTL_NAME_MAX)) < 0 ||
+		jset(obj, "mtu", json_integer(vs->mtu)) < 0)
+		goto fail;
+	if (json_object_set_new(obj, "uplinks", ups) < 0) {
+		ups = NULL; /* set_new() dropped it */
+		goto fail;
+	}
+	ups = NULL;
+	if (json_object_set_new(obj, "portgroups", pgs) < 0) {
+		pgs = NULL;
+		goto fail;
+	}
+	return obj;
+
+fail:
+	json_decref(pgs);
+	json_decref(ups);
+	json_decref(obj);
+	return NULL;
+}
+
+/*
+ * Ports.
+ */
+
+enum port_field {
+	PF_VSWITCH = 1 << 0,
+	PF_PORTGROUP = 1 << 1,
+	PF_SOCKET = 1 << 2,
+	PF_MAC = 1 << 3,
+};
+
+/* Apply the fields of obj other than "name" to p; *seen gets PF_* bits. */
+static int
+port_apply(const struct jctx *c, const json_t *obj, struct ctl_port *p, unsigned *seen)
+{
+	char buf[ESC_MAX];
+	const char *key, *s, *why;
+	uint8_t mac[6];
+	json_t *val;
+	size_t klen, len;
+	void *it;
+
+	*seen = 0;
+	FOR_EACH_FIELD(c, obj, it, key, klen, val)
+	{
+		if (key_is(key, klen, "name"))
+			continue;
+		s = json_string_value(val); /* NULL when not a string */
+		len = json_string_length(val);
+		if (key_is(key, klen, "vswitch")) {
+			if (get_name(c, key, val, NAME_PLAIN, p->vswitch) < 0)
+				return -EINVAL;
+			*seen |= PF_VSWITCH;
+		} else if (key_is(key, klen, "portgroup")) {
+			if (get_name(c, key, val, NAME_SPACES, p->portgroup) < 0)
+				return -EINVAL;
+			*seen |= PF_PORTGROUP;
+		} else if (key_is(key, klen, "type")) {
+			if (s == NULL || strcmp(s, "vhost-user") != 0 || len != strlen(s))
+				return jerr(c, key, "must be \"vhost-user\"");
+			p->type = CTL_PORT_VHOST_USER;
+		} else if (key_is(key, klen, "mode")) {
+			if (s != NULL && len == strlen(s) && strcmp(s, "client") == 0)
+				p->mode = CTL_PORT_CLIENT;
+			else if (s != NULL && len == strlen(s) && strcmp(s, "server") == 0)
+				p->mode = CTL_PORT_SERVER;
+			else
+				return jerr(c, key, "must be \"client\" or \"server\"");
+		} else if (key_is(key, klen, "socket")) {
+			if (s == NULL)
+				return jerr(c, key, "must be a string");
+			why = socket_problem(s, len);
+			if (why != NULL)
+				return jerr(c, key, "\"%s\" %s", esc(buf, s, len), why);
+			memset(p->socket, 0, sizeof(p->socket));
+			memcpy(p->socket, s, len);
+			*seen |= PF_SOCKET;
+		} else if (key_is(key, klen, "mac")) {
+			if (s == NULL || len != strlen(s) || ctl_mac_parse(s, mac) < 0)
+				return jerr(
+					c, key, "must be a MAC address like \"52:54:00:00:00:01\"");
+			why = mac_problem(mac);
+			if (why != NULL)
+				return jerr(c, key, "%s %s", s, why);
+			memcpy(p->mac, mac, sizeof(mac));
+			*seen |= PF_MAC;
+		} else if (key_is(key, klen, "queues")) {
+			if (!int_in(val, 1, CTL_MAX_QUEUES))
+				return jerr(c, key, "must be an integer 1..%u", CTL_MAX_QUEUES);
+			p->queues = (uint16_t)json_integer_value(val);
+		} else {
+			return unknown_field(c, key, klen);
+		}
+	}
+	return 0;
+}
+
+int
+ctl_port_from_json(const json_t *obj, const char *const *ignore, struct ctl_port *out, char *err)
+{
+	static const struct {
+		unsigned bit;
+		const char *field;
+	} required[] = {
+		{PF_VSWITCH, "vswitch"},
+		{PF_PORTGROUP, "portgroup"},
+		{PF_SOCKET, "socket"},
+		{PF_MAC, "mac"},
+	};
+	struct jctx c = {"port", "", ignore, err};
+	struct ctl_port p;
+	unsigned seen, i;
+
+	memset(&p, 0, sizeof(p));
+	p.type = CTL_PORT_VHOST_USER;
+	p.mode = CTL_PORT_CLIENT;
+	p.queues = 1;
+	if (get_own_name(&c, obj, NAME_PLAIN, p.name) < 0)
+		return -EINVAL;
+	if (port_apply(&c, obj, &p, &seen) < 0)
+		return -EINVAL;
+	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++)
+		if (!(seen & required[i].bit) && !ignored(&c, required[i].field))
+			return jerr(&c, required[i].field, "is required");
+	*out = p;
+	return 0;
+}
+
+int
+ctl_port_update_json(const json_t *obj, const char *const *ignore, struct ctl_port *port, char *err)
+{
+	struct jctx c = {"port", port->name, ignore, err};
+	struct ctl_port tmp = *port;
+	const json_t *name;
+	unsigned seen;
+
+	if (!json_is_object(obj)) {
+		set_err(err, "port \"%s\": must be a JSON object", port->name);
+		return -EINVAL;
+	}
+	name = json_object_get(obj, "name");
+	if (name != NULL && !ignored(&c, "name") && check_same_name(&c, name) < 0)
+		return -EINVAL;
+	if (port_apply(&c, obj, &tmp, &seen) < 0)
+		return -EINVAL;
+	*port = tmp;
+	return 0;
+}
+
+json_t *
+ctl_port_to_json(const struct ctl_port *port)
+{
+	json_t *obj = json_object();
+	char mac[18];
+
+	if (obj == NULL)
+		return NULL;
+	ctl_mac_format(port->mac, mac);
+	if (jset(obj, "name", jstr(port->name, CTL_NAME_MAX)) < 0 ||
+		jset(obj, "vswitch", jstr(port->vswitch, CTL_NAME_MAX)) < 0 ||
+		jset(obj, "portgroup", jstr(port->portgroup, CTL_NAME_MAX)) < 0 ||
+		jset(obj, "type", json_string("vhost-user")) < 0 ||
+		jset(obj, "socket", jstr(port->socket, CTL_PATH_MAX)) < 0 ||
+		jset(obj, "mode",
+			json_string(port->mode == CTL_PORT_SERVER ? "server" : "client")) < 0 ||
+		jset(obj, "mac", json_string(mac)) < 0 ||
+		jset(obj, "queues", json_integer(port->queues)) < 0) {
+		json_decref(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+/*
+ * The whole config.
+ */
+
+int
+ctl_config_from_json(const json_t *doc, struct ctl_config **out, char *err)
+{
+	struct jctx c = {"config", "", NULL, err};
+	const json_t *vss = NULL, *ports = NULL;
+	struct ctl_config *cfg;
+	const char *key;
+	json_t *val;
+	size_t klen, i, n;
+	void *it;
+	int rc;
+
+	if (!json_is_object(doc)) {
+		set_err(err, "config: must be a JSON object");
+		return -EINVAL;
+	}
+	FOR_EACH_FIELD(&c, doc, it, key, klen, val)
+	{
+		if (key_is(key, klen, "vswitches"))
+			vss = val;
+		else if (key_is(key, klen, "ports"))
+			ports = val;
+		else
+			return unknown_field(&c, key, klen);
+		if (!json_is_array(val))
+			return jerr(&c, key, "must be an array");
+	}
+	if (json_array_size(vss) > CTL_MAX_VSWITCHES) {
+		set_err(err, "too many vSwitches (at most %u)", CTL_MAX_VSWITCHES);
+		return -EINVAL;
+	}
+	if (json_array_size(ports) > CTL_MAX_PORTS) {
+		set_err(err, "too many ports (at most %u)", CTL_MAX_PORTS);
+		return -EINVAL;
+	}
+
+	rc = -ENOMEM;
+	cfg = ctl_config_new();
+	if (cfg == NULL)
+		goto nomem;
+	n = json_array_size(vss);
+	if (n > 0) {
+		cfg->vswitches = calloc(n, sizeof(*cfg->vswitches));
+		if (cfg->vswitches == NULL)
+			goto nomem;
+	}
+	for (i = 0; i < n; i++) {
+		rc = vswitch_from_json(json_array_get(vss, i), NULL, &cfg->vswitches[i], true, err);
+		if (rc < 0)
+			goto free_cfg;
+		cfg->n_vswitches++;
+	}
+	n = json_array_size(ports);
+	if (n > 0) {
+		cfg->ports = calloc(n, sizeof(*cfg->ports));
+		if (cfg->ports == NULL)
+			goto nomem;
+	}
+	for (i = 0; i < n; i++) {
+		rc = ctl_port_from_json(json_array_get(ports, i), NULL, &cfg->ports[i], err);
+		if (rc < 0)
+			goto free_cfg;
+		cfg->n_ports++;
+	}
+	rc = ctl_config_validate(cfg, err);
+	if (rc < 0)
+		goto free_cfg;
+	*out = cfg;
+	return 0;
+
+nomem:
+	set_err(err, "out of memory");
+free_cfg:
+	ctl_config_free(cfg);
+	return rc;
+}
+
+json_t *
+ctl_config_to_json(const struct ctl_config *cfg)
+{
+	json_t *doc, *vss, *ports;
+	unsigned i;
+
+	doc = json_object();
+	vss = json_array();
+	ports = json_array();
+	if (doc == NULL || vss == NULL || ports == NULL)
+		goto fail;
+	for (i = 0; i < cfg->n_vswitches; i++)
+		if (json_array_append_new(vss, ctl_vswitch_to_json(&cfg->vswitches[i])) < 0)
+			goto fail;
+	for (i = 0; i < cfg->n_ports; i++)
+		if (json_array_append_new(ports, ctl_port_to_json(&cfg->ports[i])) < 0)
+			goto fail;
+	if (json_object_set_new(doc, "vswitches", vss) < 0) {
+		vss = NULL; /* set_new() dropped it */
+		goto fail;
+	}
+	vss = NULL;
+	if (json_object_set_new(doc, "ports", ports) < 0) {
+		ports = NULL;
+		goto fail;
+	}
+	return doc;
+
+fail:
+	json_decref(ports);
+	json_decref(vss);
+	json_decref(doc);
+	return NULL;
+}
+
+/*
+ * State file.
+ */
+
+int
+ctl_config_load(const char *path, struct ctl_config **out, char *err)
+{
+	char ebuf[128], *buf = NULL;
+	json_error_t jerror;
+	struct stat st;
+	size_t done = 0;
+	json_t *doc;
+	ssize_t r;
+	int fd, rc;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		set_err(err, "%s: %s", path, errstr(-rc, ebuf, sizeof(ebuf)));
+		goto fail;
+	}
+	if (fstat(fd, &st) < 0) {
+		rc = -errno;
+		set_err(err, "%s: %s", path, errstr(-rc, ebuf, sizeof(ebuf)));
+		goto close_fd;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = -EINVAL;
+		set_err(err, "%s: not a regular file", path);
+		goto close_fd;
+	}
+	if (st.st_size > (off_t)STATE_FILE_MAX) {
+		rc = -EINVAL;
+		set_err(err, "%s: larger than %u MiB", path, STATE_FILE_MAX >> 20);
+		goto close_fd;
+	}
+	/* one byte more than the size: notices a file that grew meanwhile */
+	buf = malloc((size_t)st.st_size + 1);
+	if (buf == NULL) {
+		rc = -ENOMEM;
+		set_err(err, "%s: out of memory", path);
+		goto close_fd;
+	}
+	while (done < (size_t)st.st_size + 1) {
+		r = read(fd, buf + done, (size_t)st.st_size + 1 - done);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = -errno;
+			set_err(err, "%s: read: %s", path, errstr(-rc, ebuf, sizeof(ebuf)));
+			goto free_buf;
+		}
+		if (r == 0)
+			break;
+		done += (size_t)r;
+	}
+	if (done > (size_t)st.st_size) {
+		rc = -EIO;
+		set_err(err, "%s: file changed while being read", path);
+		goto free_buf;
+	}
+	doc = json_loadb(buf, done, JSON_REJECT_DUPLICATES, &jerror);
+	if (doc == NULL) {
+		rc = -EINVAL;
+		set_err(err, "%s:%d:%d: %s", path, jerror.line, jerror.column, jerror.text);
+		goto free_buf;
+	}
+	rc = ctl_config_from_json(doc, out, err);
+	if (rc < 0 && err != NULL) {
+		char tmp[CTL_ERR_MAX];
+
+		snprintf(tmp, sizeof(tmp), "%s", err);
+		set_err(err, "%s: %s", path, tmp);
+	}
+	json_decref(doc);
+free_buf:
+	free(buf);
+close_fd:
+	close(fd);
+fail:
+	return rc;
+}
+
+/* mkdir -p dir, 0755. */
+static int
+mkdir_p(const char *dir, char *err)
+{
+	char ebuf[128], tmp[PATH_MAX];
+	struct stat st;
+	size_t i, len = strlen(dir);
+	int e;
+
+	if (len == 0 || len >= sizeof(tmp)) {
+		set_err(err, "%s: bad directory name", dir);
+		return -ENAMETOOLONG;
+	}
+	memcpy(tmp, dir, len + 1);
+	for (i = 1; i <= len; i++) {
+		if (tmp[i] != '/' && tmp[i] != '\0')
+			continue;
+		tmp[i] = '\0';
+		if (stat(tmp, &st) < 0 && mkdir(tmp, 0755) < 0 && errno != EEXIST) {
+			e = errno;
+			set_err(err, "%s: mkdir: %s", tmp, errstr(e, ebuf, sizeof(ebuf)));
+			return -e;
+		}
+		if (i < len)
+			tmp[i] = '/';
+	}
+	e = stat(dir, &st) < 0 ? errno : S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+	if (e != 0) {
+		set_err(err, "%s: %s", dir, errstr(e, ebuf, sizeof(ebuf)));
+		return -e;
+	}
+	return 0;
+}
+
+/* Write all of buf[len] to fd. */
+static int
+write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t r;
+
+	while (len > 0) {
+		r = write(fd, buf, len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		buf += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+int
+ctl_config_save(const struct ctl_config *cfg, const char *path, char *err)
+{
+	char ebuf[128], dir[PATH_MAX], tmp[PATH_MAX];
+	const char *slash, *step, *what;
+	char *text = NULL;
+	json_t *doc;
+	int fd = -1, dfd, rc;
+	size_t dlen;
+
+	if (cfg == NULL || path == NULL || path[0] == '\0') {
+		set_err(err, "save: no config or path");
+		return -EINVAL;
+	}
+	rc = ctl_config_validate(cfg, err);
+	if (rc < 0)
+		goto fail;
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= sizeof(tmp)) {
+		rc = -ENAMETOOLONG;
+		set_err(err, "%s: path too long", path);
+		goto fail;
+	}
+	slash = strrchr(path, '/');
+	if (slash == NULL) {
+		strcpy(dir, ".");
+	} else {
+		dlen = slash == path ? 1 : (size_t)(slash - path);
+		memcpy(dir, path, dlen);
+		dir[dlen] = '\0';
+	}
+	rc = mkdir_p(dir, err);
+	if (rc < 0)
+		goto fail;
+
+	doc = ctl_config_to_json(cfg);
+	if (doc != NULL)
+		text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(doc);
+	if (text == NULL) {
+		rc = -ENOMEM;
+		set_err(err, "%s: out of memory", path);
+		goto fail;
+	}
+
+	step = "open";
+	what = tmp;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (fd < 0) {
+		rc = -errno;
+		goto report;
+	}
+	step = "write";
+	rc = write_all(fd, text, strlen(text));
+	if (rc == 0)
+		rc = write_all(fd, "\n", 1);
+	if (rc < 0)
+		goto unlink_tmp;
+	step = "fsync";
+	if (fsync(fd) < 0) {
+		rc = -errno;
+		goto unlink_tmp;
+	}
+	step = "close";
+	rc = close(fd);
+	fd = -1;
+	if (rc < 0) {
+		rc = -errno;
+		goto unlink_tmp;
+	}
+	step = "rename over the state file";
+	if (rename(tmp, path) < 0) {
+		rc = -errno;
+		goto unlink_tmp;
+	}
+
+	/* the new file is in place; make its directory entry durable */
+	step = "fsync";
+	what = dir;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		rc = -errno;
+		goto report;
+	}
+	if (fsync(dfd) < 0)
+		rc = -errno;
+	close(dfd);
+	if (rc < 0)
+		goto report;
+	free(text);
+	return 0;
+
+unlink_tmp:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+report:
+	set_err(err, "%s: %s: %s", what, step, errstr(-rc, ebuf, sizeof(ebuf)));
+	free(text);
+fail:
+	return rc;
+}
