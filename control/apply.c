@@ -1,0 +1,803 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * From one desired state to the next: diff by name, create what is new,
+ * compile a snapshot, publish it under RCU, destroy what is gone.
+ *
+ * An object is kept when its identity did not change (an uplink: vSwitch
+ * and devargs; a port: socket, mode, type, queues); anything else about it
+ * (port group, MAC, MTU, VLAN) is only a new snapshot. A changed identity is
+ * a removal plus a creation. When a creation needs what a removal frees (the
+ * same socket or device), the removal goes first behind an intermediate
+ * snapshot, and is undone if the creation fails.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_log.h>
+
+#include "control/apply.h"
+
+#define MIRROR_CAPACITY 65536
+#define MAX_UPLINKS_ALL (CTL_MAX_VSWITCHES * CTL_MAX_UPLINKS)
+
+uint64_t
+ctl_now_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+struct ctl_rt *
+ctl_rt_new(void)
+{
+	struct ctl_rt *rt = calloc(1, sizeof(*rt));
+
+	if (rt == NULL)
+		return NULL;
+	rt->cfg = ctl_config_new();
+	if (rt->cfg == NULL) {
+		free(rt);
+		return NULL;
+	}
+	rt->start_sec = ctl_now_sec();
+	return rt;
+}
+
+struct ctl_rt_port *
+ctl_rt_port(const struct ctl_rt *rt, const char *name)
+{
+	for (unsigned i = 0; i < rt->n_ports; i++)
+		if (strcmp(rt->ports[i]->cfg.name, name) == 0)
+			return rt->ports[i];
+	return NULL;
+}
+
+struct ctl_rt_uplink *
+ctl_rt_uplink(const struct ctl_rt *rt, const char *name)
+{
+	for (unsigned i = 0; i < rt->n_uplinks; i++)
+		if (strcmp(rt->uplinks[i]->cfg.name, name) == 0)
+			return rt->uplinks[i];
+	return NULL;
+}
+
+struct ctl_rt_vswitch *
+ctl_rt_vswitch(const struct ctl_rt *rt, const char *name)
+{
+	for (unsigned i = 0; i < DP_MAX_VSWITCHES; i++)
+		if (rt->vswitches[i] != NULL && strcmp(rt->vswitches[i]->name, name) == 0)
+			return rt->vswitches[i];
+	return NULL;
+}
+
+void
+ctl_rt_stats(uint16_t index, const struct dp_port_stats *base, struct dp_port_stats *out)
+{
+	dp_port_stats_get(index, out);
+	out->rx_packets -= base->rx_packets;
+	out->rx_bytes -= base->rx_bytes;
+	out->tx_packets -= base->tx_packets;
+	out->tx_bytes -= base->tx_bytes;
+	for (unsigned r = 0; r < DP_DROP_MAX; r++)
+		out->drops[r] -= base->drops[r];
+}
+
+/* --- creating and destroying runtime objects --- */
+
+static int
+index_alloc(struct ctl_rt *rt)
+{
+	for (unsigned i = 0; i < DP_MAX_PORTS; i++)
+		if (!rt->index_used[i]) {
+			rt->index_used[i] = true;
+			return (int)i;
+		}
+	return -ENOSPC;
+}
+
+static void
+vswitch_free(struct ctl_rt_vswitch *v)
+{
+	if (v == NULL)
+		return;
+	for (unsigned w = 0; w < DP_MAX_WORKERS; w++)
+		fdb_destroy(v->learned[w]);
+	fdb_destroy(v->mirror);
+	free(v);
+}
+
+static struct ctl_rt_vswitch *
+vswitch_create(struct ctl_rt *rt, const char *name, bool *slot_taken, char *err)
+{
+	struct ctl_rt_vswitch *v;
+	unsigned i;
+
+	for (i = 0; i < DP_MAX_VSWITCHES; i++)
+		if (rt->vswitches[i] == NULL && !slot_taken[i])
+			break;
+	if (i == DP_MAX_VSWITCHES) {
+		snprintf(err, CTL_ERR_MAX, "too many vSwitches");
+		return NULL;
+	}
+	v = calloc(1, sizeof(*v));
+	if (v == NULL)
+		goto nomem;
+	snprintf(v->name, sizeof(v->name), "%s", name);
+	v->index = (uint8_t)i;
+	for (unsigned w = 0; w < dp_n_workers(); w++) {
+		v->learned[w] = fdb_create(DP_FDB_LEARNED);
+		if (v->learned[w] == NULL)
+			goto nomem;
+	}
+	v->mirror = fdb_create(MIRROR_CAPACITY);
+	if (v->mirror == NULL)
+		goto nomem;
+	slot_taken[i] = true;
+	return v;
+nomem:
+	vswitch_free(v);
+	snprintf(err, CTL_ERR_MAX, "out of memory");
+	return NULL;
+}
+
+static struct ctl_rt_uplink *
+uplink_create(struct ctl_rt *rt, const struct ctl_uplink *cfg, const char *vswitch, char *err)
+{
+	char why[256];
+	struct ctl_rt_uplink *u;
+	int idx;
+
+	u = calloc(1, sizeof(*u));
+	if (u == NULL) {
+		snprintf(err, CTL_ERR_MAX, "out of memory");
+		return NULL;
+	}
+	idx = index_alloc(rt);
+	if (idx < 0) {
+		snprintf(err, CTL_ERR_MAX, "too many ports");
+		free(u);
+		return NULL;
+	}
+	u->eth = dp_ethdev_open(cfg->devargs, dp_n_workers(), dp_mempool(), why);
+	if (u->eth == NULL) {
+		snprintf(err, CTL_ERR_MAX, "uplink \"%.63s\": %.180s", cfg->name, why);
+		rt->index_used[idx] = false;
+		free(u);
+		return NULL;
+	}
+	u->cfg = *cfg;
+	snprintf(u->vswitch, sizeof(u->vswitch), "%s", vswitch);
+	u->index = (uint16_t)idx;
+	dp_port_stats_get(u->index, &u->base);
+	RTE_LOG(INFO, USER1, "uplink %s: opened %s as ethdev %u\n", cfg->name, cfg->devargs,
+		dp_ethdev_port_id(u->eth));
+	return u;
+}
+
+static void
+uplink_destroy(struct ctl_rt *rt, struct ctl_rt_uplink *u)
+{
+	if (u == NULL)
+		return;
+	dp_ethdev_close(u->eth);
+	rt->index_used[u->index] = false;
+	RTE_LOG(INFO, USER1, "uplink %s: closed\n", u->cfg.name);
+	free(u);
+}
+
+static struct ctl_rt_port *
+port_create(struct ctl_rt *rt, const struct ctl_port *cfg, char *err)
+{
+	char why[256];
+	struct ctl_rt_port *p;
+	int idx;
+
+	p = calloc(1, sizeof(*p));
+	if (p == NULL) {
+		snprintf(err, CTL_ERR_MAX, "out of memory");
+		return NULL;
+	}
+	idx = index_alloc(rt);
+	if (idx < 0) {
+		snprintf(err, CTL_ERR_MAX, "too many ports");
+		free(p);
+		return NULL;
+	}
+	p->vh = vh_port_create(cfg->socket, cfg->mode == CTL_PORT_CLIENT, cfg->queues, why);
+	if (p->vh == NULL) {
+		snprintf(err, CTL_ERR_MAX, "port \"%.63s\": %.180s", cfg->name, why);
+		rt->index_used[idx] = false;
+		free(p);
+		return NULL;
+	}
+	p->cfg = *cfg;
+	p->index = (uint16_t)idx;
+	dp_port_stats_get(p->index, &p->base);
+	RTE_LOG(INFO, USER1, "port %s: vhost-user %s on %s\n", cfg->name,
+		cfg->mode == CTL_PORT_CLIENT ? "client" : "server", cfg->socket);
+	return p;
+}
+
+static void
+port_destroy(struct ctl_rt *rt, struct ctl_rt_port *p)
+{
+	if (p == NULL)
+		return;
+	vh_port_destroy(p->vh);
+	rt->index_used[p->index] = false;
+	RTE_LOG(INFO, USER1, "port %s: removed\n", p->cfg.name);
+	free(p);
+}
+
+/* --- compile --- */
+
+static void
+vlan_compile(const struct ctl_vlan *v, struct vlan_port_cfg *out)
+{
+	struct vlan_range r[CTL_MAX_VLAN_RANGES];
+	static const enum vlan_mode modes[] = {
+		[CTL_VLAN_NONE] = VLAN_MODE_NONE,
+		[CTL_VLAN_VST] = VLAN_MODE_VST,
+		[CTL_VLAN_VGT] = VLAN_MODE_VGT,
+		[CTL_VLAN_TRUNK] = VLAN_MODE_TRUNK,
+	};
+
+	for (unsigned i = 0; i < v->n_ranges; i++) {
+		r[i].first = v->ranges[i].first;
+		r[i].last = v->ranges[i].last;
+	}
+	/* The config was validated: this cannot fail. */
+	vlan_port_cfg_init(out, modes[v->mode], v->vid, r, v->n_ranges);
+}
+
+/*
+ * The runtime objects of a config, aligned with it: vs[i] for
+ * cfg->vswitches[i], up[k] for the k-th uplink in vSwitch order, pt[i] for
+ * cfg->ports[i].
+ */
+struct resolved {
+	struct ctl_rt_vswitch *vs[CTL_MAX_VSWITCHES];
+	struct ctl_rt_uplink *up[MAX_UPLINKS_ALL];
+	struct ctl_rt_port *pt[CTL_MAX_PORTS];
+};
+
+static struct dp_snapshot *
+compile(const struct ctl_config *cfg, const struct resolved *r, char *err)
+{
+	struct dp_snapshot *s = dp_snapshot_new();
+	unsigned i, j, k = 0, q, n_rxq = 0;
+
+	if (s == NULL)
+		goto nomem;
+	for (i = 0; i < cfg->n_vswitches; i++) {
+		const struct ctl_vswitch *vs = &cfg->vswitches[i];
+		struct dp_vswitch *d = &s->vswitches[r->vs[i]->index];
+		unsigned n_vm = 0;
+
+		d->used = true;
+		memcpy(d->learned, r->vs[i]->learned, sizeof(d->learned));
+		for (j = 0; j < cfg->n_ports; j++)
+			n_vm += strcmp(cfg->ports[j].vswitch, vs->name) == 0;
+		d->statics = fdb_create(n_vm ? n_vm : 1);
+		if (d->statics == NULL)
+			goto nomem;
+		for (j = 0; j < vs->n_uplinks; j++) {
+			const struct ctl_rt_uplink *u = r->up[k++];
+			struct dp_port *p = dp_port_new();
+
+			if (p == NULL)
+				goto nomem;
+			p->index = u->index;
+			p->kind = DP_PORT_UPLINK;
+			p->vswitch = r->vs[i]->index;
+			p->n_queues = (uint16_t)dp_n_workers(); /* one tx queue per worker */
+			p->max_frame = (uint16_t)(vs->mtu + DP_FRAME_OVERHEAD);
+			p->ops = &dp_ethdev_ops;
+			p->priv = u->eth;
+			p->up = dp_ethdev_up(u->eth);
+			vlan_port_cfg_uplink(&p->vlan);
+			s->ports[u->index] = p;
+			d->uplinks[d->n_uplinks++] = u->index;
+		}
+	}
+	for (i = 0; i < cfg->n_ports; i++) {
+		const struct ctl_port *c = &cfg->ports[i];
+		const struct ctl_rt_port *rp = r->pt[i];
+		struct dp_port *p = dp_port_new();
+		struct rte_ether_addr mac;
+		unsigned v;
+
+		if (p == NULL)
+			goto nomem;
+		for (v = 0; v < cfg->n_vswitches; v++)
+			if (strcmp(cfg->vswitches[v].name, c->vswitch) == 0)
+				break;
+		p->index = rp->index;
+		p->kind = DP_PORT_VM;
+		p->vswitch = r->vs[v]->index;
+		p->n_queues = c->queues;
+		p->max_frame = (uint16_t)(cfg->vswitches[v].mtu + DP_FRAME_OVERHEAD);
+		p->ops = &vh_port_ops;
+		p->priv = rp->vh;
+		p->up = vh_port_up(rp->vh);
+		vlan_compile(
+			&ctl_vswitch_portgroup(&cfg->vswitches[v], c->portgroup)->vlan, &p->vlan);
+		s->ports[rp->index] = p;
+		memcpy(mac.addr_bytes, c->mac, sizeof(c->mac));
+		if (fdb_set(s->vswitches[p->vswitch].statics, fdb_key(0, &mac), p->index, 0) != 0)
+			goto nomem;
+	}
+	for (i = 0; i < DP_MAX_VSWITCHES; i++)
+		if (s->vswitches[i].used && dp_vswitch_build_flood(s, i) != 0)
+			goto nomem;
+	/* Spread (port, queue) pairs over the workers, in index order. */
+	for (i = 0; i < DP_MAX_PORTS; i++) {
+		const struct dp_port *p = s->ports[i];
+		unsigned nq;
+
+		if (p == NULL)
+			continue;
+		nq = p->kind == DP_PORT_UPLINK ? 1 : p->n_queues;
+		for (q = 0; q < nq; q++) {
+			struct dp_worker_cfg *wc = &s->workers[n_rxq++ % dp_n_workers()];
+
+			if (wc->n_rxq == DP_MAX_RXQ) {
+				snprintf(err, CTL_ERR_MAX, "too many queues for %u worker(s)",
+					dp_n_workers());
+				dp_snapshot_free(s);
+				return NULL;
+			}
+			wc->rxq[wc->n_rxq].port = (uint16_t)i;
+			wc->rxq[wc->n_rxq].queue = (uint16_t)q;
+			wc->n_rxq++;
+		}
+	}
+	return s;
+nomem:
+	dp_snapshot_free(s);
+	snprintf(err, CTL_ERR_MAX, "out of memory");
+	return NULL;
+}
+
+/* --- the diff --- */
+
+static bool
+uplink_same(const struct ctl_rt_uplink *u, const struct ctl_uplink *c, const char *vswitch)
+{
+	return strcmp(u->cfg.name, c->name) == 0 && strcmp(u->cfg.devargs, c->devargs) == 0 &&
+		strcmp(u->vswitch, vswitch) == 0;
+}
+
+static bool
+port_same(const struct ctl_rt_port *p, const struct ctl_port *c)
+{
+	return strcmp(p->cfg.name, c->name) == 0 && strcmp(p->cfg.socket, c->socket) == 0 &&
+		p->cfg.mode == c->mode && p->cfg.type == c->type && p->cfg.queues == c->queues;
+}
+
+/* The device name of devargs (up to the first ','). */
+static bool
+same_device(const char *a, const char *b)
+{
+	size_t la = strcspn(a, ","), lb = strcspn(b, ",");
+
+	return la == lb && strncmp(a, b, la) == 0;
+}
+
+/* Work list of one apply. */
+struct plan {
+	struct ctl_rt_vswitch *new_vs[CTL_MAX_VSWITCHES];
+	unsigned n_new_vs;
+	bool slot_taken[DP_MAX_VSWITCHES];
+	/* Old objects not in next: */
+	bool up_removed[MAX_UPLINKS_ALL];
+	bool pt_removed[CTL_MAX_PORTS];
+	/* New objects to create (next's uplink k / port i), and what was created: */
+	bool up_create[MAX_UPLINKS_ALL];
+	bool pt_create[CTL_MAX_PORTS];
+	struct ctl_rt_uplink *up_new[MAX_UPLINKS_ALL];
+	struct ctl_rt_port *pt_new[CTL_MAX_PORTS];
+};
+
+/* Resolve cfg's objects among rt's (those not removed) and the plan's new ones. */
+static void
+resolve(const struct ctl_rt *rt, const struct plan *pl, const struct ctl_config *cfg,
+	struct resolved *r)
+{
+	unsigned i, j, k = 0, u;
+
+	for (i = 0; i < cfg->n_vswitches; i++) {
+		const struct ctl_vswitch *vs = &cfg->vswitches[i];
+
+		r->vs[i] = ctl_rt_vswitch(rt, vs->name);
+		for (j = 0; r->vs[i] == NULL && j < pl->n_new_vs; j++)
+			if (strcmp(pl->new_vs[j]->name, vs->name) == 0)
+				r->vs[i] = pl->new_vs[j];
+		for (j = 0; j < vs->n_uplinks; j++, k++) {
+			r->up[k] = pl->up_new[k];
+			for (u = 0; r->up[k] == NULL && u < rt->n_uplinks; u++)
+				if (!pl->up_removed[u] &&
+					strcmp(rt->uplinks[u]->cfg.name, vs->uplinks[j].name) == 0)
+					r->up[k] = rt->uplinks[u];
+		}
+	}
+	for (i = 0; i < cfg->n_ports; i++) {
+		r->pt[i] = pl->pt_new[i];
+		for (u = 0; r->pt[i] == NULL && u < rt->n_ports; u++)
+			if (!pl->pt_removed[u] &&
+				strcmp(rt->ports[u]->cfg.name, cfg->ports[i].name) == 0)
+				r->pt[i] = rt->ports[u];
+	}
+}
+
+/* Publish what cfg describes, resolved as above. */
+static int
+publish(const struct ctl_rt *rt, const struct plan *pl, const struct ctl_config *cfg, char *err)
+{
+	struct resolved *r = calloc(1, sizeof(*r));
+	struct dp_snapshot *s;
+
+	if (r == NULL) {
+		snprintf(err, CTL_ERR_MAX, "out of memory");
+		return -ENOMEM;
+	}
+	resolve(rt, pl, cfg, r);
+	s = compile(cfg, r, err);
+	free(r);
+	if (s == NULL)
+		return -ENOMEM;
+	dp_publish(s);
+	return 0;
+}
+
+/* Create next's new uplinks and ports; conflicts: only those that need a removal first. */
+static int
+create_objects(struct ctl_rt *rt, struct plan *pl, const struct ctl_config *next, bool conflicts,
+	char *err)
+{
+	unsigned i, j, k = 0, u;
+
+	for (i = 0; i < next->n_vswitches; i++)
+		for (j = 0; j < next->vswitches[i].n_uplinks; j++, k++) {
+			const struct ctl_uplink *c = &next->vswitches[i].uplinks[j];
+			bool conflict = false;
+
+			if (!pl->up_create[k] || pl->up_new[k] != NULL)
+				continue;
+			for (u = 0; u < rt->n_uplinks; u++)
+				conflict |= pl->up_removed[u] &&
+					same_device(rt->uplinks[u]->cfg.devargs, c->devargs);
+			if (conflict != conflicts)
+				continue;
+			pl->up_new[k] = uplink_create(rt, c, next->vswitches[i].name, err);
+			if (pl->up_new[k] == NULL)
+				return -EIO;
+		}
+	for (i = 0; i < next->n_ports; i++) {
+		const struct ctl_port *c = &next->ports[i];
+		bool conflict = false;
+
+		if (!pl->pt_create[i] || pl->pt_new[i] != NULL)
+			continue;
+		for (u = 0; u < rt->n_ports; u++)
+			conflict |= pl->pt_removed[u] &&
+				strcmp(rt->ports[u]->cfg.socket, c->socket) == 0;
+		if (conflict != conflicts)
+			continue;
+		pl->pt_new[i] = port_create(rt, c, err);
+		if (pl->pt_new[i] == NULL)
+			return -EIO;
+	}
+	return 0;
+}
+
+static void
+destroy_created(struct ctl_rt *rt, struct plan *pl)
+{
+	unsigned i;
+
+	for (i = 0; i < MAX_UPLINKS_ALL; i++) {
+		uplink_destroy(rt, pl->up_new[i]);
+		pl->up_new[i] = NULL;
+	}
+	for (i = 0; i < CTL_MAX_PORTS; i++) {
+		port_destroy(rt, pl->pt_new[i]);
+		pl->pt_new[i] = NULL;
+	}
+	for (i = 0; i < pl->n_new_vs; i++)
+		vswitch_free(pl->new_vs[i]);
+	pl->n_new_vs = 0;
+}
+
+/* Destroy the removed objects of rt (no snapshot may reference them any more). */
+static void
+destroy_removed(struct ctl_rt *rt, struct plan *pl)
+{
+	unsigned u;
+
+	for (u = 0; u < rt->n_uplinks; u++)
+		if (pl->up_removed[u]) {
+			struct ctl_rt_vswitch *v = ctl_rt_vswitch(rt, rt->uplinks[u]->vswitch);
+
+			if (v != NULL)
+				fdb_flush_port(v->mirror, rt->uplinks[u]->index);
+			uplink_destroy(rt, rt->uplinks[u]);
+			rt->uplinks[u] = NULL;
+		}
+	for (u = 0; u < rt->n_ports; u++)
+		if (pl->pt_removed[u]) {
+			port_destroy(rt, rt->ports[u]);
+			rt->ports[u] = NULL;
+		}
+}
+
+/* Recreate removed objects from their config (undo of an early removal). */
+static void
+recreate_removed(struct ctl_rt *rt, struct plan *pl, struct ctl_rt_uplink **old_up,
+	struct ctl_rt_port **old_pt)
+{
+	char err[CTL_ERR_MAX];
+	unsigned u;
+
+	for (u = 0; u < rt->n_uplinks; u++)
+		if (pl->up_removed[u] && rt->uplinks[u] == NULL) {
+			rt->uplinks[u] =
+				uplink_create(rt, &old_up[u]->cfg, old_up[u]->vswitch, err);
+			if (rt->uplinks[u] == NULL)
+				RTE_LOG(ERR, USER1, "rollback: %s\n", err);
+		}
+	for (u = 0; u < rt->n_ports; u++)
+		if (pl->pt_removed[u] && rt->ports[u] == NULL) {
+			rt->ports[u] = port_create(rt, &old_pt[u]->cfg, err);
+			if (rt->ports[u] == NULL)
+				RTE_LOG(ERR, USER1, "rollback: %s\n", err);
+		}
+}
+
+/* Compact rt's lists: drop NULLs, append the plan's new objects. */
+static void
+commit_lists(struct ctl_rt *rt, struct plan *pl)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < rt->n_uplinks; i++)
+		if (rt->uplinks[i] != NULL)
+			rt->uplinks[n++] = rt->uplinks[i];
+	for (i = 0; i < MAX_UPLINKS_ALL; i++)
+		if (pl->up_new[i] != NULL)
+			rt->uplinks[n++] = pl->up_new[i];
+	rt->n_uplinks = n;
+	n = 0;
+	for (i = 0; i < rt->n_ports; i++)
+		if (rt->ports[i] != NULL)
+			rt->ports[n++] = rt->ports[i];
+	for (i = 0; i < CTL_MAX_PORTS; i++)
+		if (pl->pt_new[i] != NULL)
+			rt->ports[n++] = pl->pt_new[i];
+	rt->n_ports = n;
+}
+
+int
+ctl_apply(struct ctl_rt *rt, struct ctl_config *next, char *err)
+{
+	struct ctl_rt_uplink *old_up_copy[MAX_UPLINKS_ALL] = {0};
+	struct ctl_rt_port **old_pt_copy = NULL;
+	struct ctl_config *inter = NULL;
+	bool conflicts = false, early = false;
+	struct plan *pl;
+	unsigned i, j, k, u;
+	int ret;
+
+	pl = calloc(1, sizeof(*pl));
+	if (pl == NULL) {
+		snprintf(err, CTL_ERR_MAX, "out of memory");
+		return -ENOMEM;
+	}
+	/* vSwitches: new ones get an index and learned tables now. */
+	for (i = 0; i < next->n_vswitches; i++) {
+		if (ctl_rt_vswitch(rt, next->vswitches[i].name) != NULL)
+			continue;
+		pl->new_vs[pl->n_new_vs] =
+			vswitch_create(rt, next->vswitches[i].name, pl->slot_taken, err);
+		if (pl->new_vs[pl->n_new_vs] == NULL) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+		pl->n_new_vs++;
+	}
+	/* Uplinks and ports: removed (old not kept), created (new not kept). */
+	for (u = 0; u < rt->n_uplinks; u++) {
+		struct ctl_vswitch *vs;
+		struct ctl_uplink *c = ctl_config_uplink(next, rt->uplinks[u]->cfg.name, &vs);
+
+		pl->up_removed[u] = c == NULL || !uplink_same(rt->uplinks[u], c, vs->name);
+	}
+	for (u = 0; u < rt->n_ports; u++) {
+		struct ctl_port *c = ctl_config_port(next, rt->ports[u]->cfg.name);
+
+		pl->pt_removed[u] = c == NULL || !port_same(rt->ports[u], c);
+	}
+	k = 0;
+	for (i = 0; i < next->n_vswitches; i++)
+		for (j = 0; j < next->vswitches[i].n_uplinks; j++, k++) {
+			struct ctl_rt_uplink *old =
+				ctl_rt_uplink(rt, next->vswitches[i].uplinks[j].name);
+
+			pl->up_create[k] = old == NULL ||
+				!uplink_same(old, &next->vswitches[i].uplinks[j],
+					next->vswitches[i].name);
+		}
+	for (i = 0; i < next->n_ports; i++) {
+		struct ctl_rt_port *old = ctl_rt_port(rt, next->ports[i].name);
+
+		pl->pt_create[i] = old == NULL || !port_same(old, &next->ports[i]);
+	}
+
+	ret = create_objects(rt, pl, next, false, err);
+	if (ret != 0)
+		goto fail;
+	/* What is left to create needs a removal first. */
+	k = 0;
+	for (i = 0; i < next->n_vswitches; i++)
+		for (j = 0; j < next->vswitches[i].n_uplinks; j++, k++)
+			conflicts |= pl->up_create[k] && pl->up_new[k] == NULL;
+	for (i = 0; i < next->n_ports; i++)
+		conflicts |= pl->pt_create[i] && pl->pt_new[i] == NULL;
+	if (conflicts) {
+		old_pt_copy = calloc(CTL_MAX_PORTS, sizeof(*old_pt_copy));
+		inter = ctl_config_clone(rt->cfg);
+		if (inter == NULL || old_pt_copy == NULL) {
+			snprintf(err, CTL_ERR_MAX, "out of memory");
+			ret = -ENOMEM;
+			goto fail;
+		}
+		/* The running config without what is removed. */
+		for (u = 0; u < rt->n_uplinks; u++)
+			if (pl->up_removed[u]) {
+				struct ctl_vswitch *vs;
+
+				ctl_config_uplink(inter, rt->uplinks[u]->cfg.name, &vs);
+				ctl_vswitch_del_uplink(vs, rt->uplinks[u]->cfg.name);
+			}
+		for (u = 0; u < rt->n_ports; u++)
+			if (pl->pt_removed[u])
+				ctl_config_del_port(inter, rt->ports[u]->cfg.name);
+		struct plan none = {0};
+
+		memcpy(none.up_removed, pl->up_removed, sizeof(none.up_removed));
+		memcpy(none.pt_removed, pl->pt_removed, sizeof(none.pt_removed));
+		ret = publish(rt, &none, inter, err);
+		if (ret != 0)
+			goto fail;
+		/* Keep the configs of what goes, to undo. */
+		for (u = 0; u < rt->n_uplinks; u++) {
+			if (pl->up_removed[u]) {
+				old_up_copy[u] = malloc(sizeof(**old_up_copy));
+				if (old_up_copy[u] != NULL)
+					*old_up_copy[u] = *rt->uplinks[u];
+			}
+		}
+		for (u = 0; u < rt->n_ports; u++)
+			if (pl->pt_removed[u]) {
+				old_pt_copy[u] = malloc(sizeof(**old_pt_copy));
+				if (old_pt_copy[u] != NULL)
+					*old_pt_copy[u] = *rt->ports[u];
+			}
+		destroy_removed(rt, pl);
+		early = true;
+		ret = create_objects(rt, pl, next, true, err);
+		if (ret != 0) {
+			char why[CTL_ERR_MAX];
+
+			recreate_removed(rt, pl, old_up_copy, old_pt_copy);
+			memset(pl->up_removed, 0, sizeof(pl->up_removed));
+			memset(pl->pt_removed, 0, sizeof(pl->pt_removed));
+			/* Back to the running config; the new objects are dropped below. */
+			struct plan back = {0};
+
+			if (publish(rt, &back, rt->cfg, why) != 0)
+				RTE_LOG(ERR, USER1, "rollback: %s\n", why);
+			goto fail;
+		}
+	}
+	ret = publish(rt, pl, next, err);
+	if (ret != 0)
+		goto fail;
+	if (!early)
+		destroy_removed(rt, pl);
+	/* vSwitches gone: no snapshot references their tables any more. */
+	for (i = 0; i < DP_MAX_VSWITCHES; i++)
+		if (rt->vswitches[i] != NULL &&
+			ctl_config_vswitch(next, rt->vswitches[i]->name) == NULL) {
+			vswitch_free(rt->vswitches[i]);
+			rt->vswitches[i] = NULL;
+		}
+	for (i = 0; i < pl->n_new_vs; i++)
+		rt->vswitches[pl->new_vs[i]->index] = pl->new_vs[i];
+	pl->n_new_vs = 0;
+	commit_lists(rt, pl);
+	ctl_config_free(rt->cfg);
+	rt->cfg = next;
+	ret = 0;
+	goto out;
+fail:
+	destroy_created(rt, pl);
+	if (early)
+		commit_lists(rt, pl);
+out:
+	if (old_pt_copy != NULL) {
+		for (u = 0; u < CTL_MAX_PORTS; u++)
+			free(old_pt_copy[u]);
+		free(old_pt_copy);
+		for (u = 0; u < MAX_UPLINKS_ALL; u++)
+			free(old_up_copy[u]);
+	}
+	ctl_config_free(inter);
+	free(pl);
+	return ret;
+}
+
+void
+ctl_rt_free(struct ctl_rt *rt)
+{
+	char err[CTL_ERR_MAX];
+	struct ctl_config *empty;
+
+	if (rt == NULL)
+		return;
+	empty = ctl_config_new();
+	if (empty == NULL || ctl_apply(rt, empty, err) != 0) {
+		ctl_config_free(empty);
+		RTE_LOG(ERR, USER1, "teardown: %s\n", err);
+	}
+	ctl_config_free(rt->cfg);
+	free(rt);
+}
+
+void
+ctl_rt_poll(struct ctl_rt *rt)
+{
+	static uint64_t last_link;
+	struct dp_event ev[256];
+	uint64_t now = ctl_now_sec();
+	unsigned n, i;
+
+	while ((n = dp_events_drain(ev, RTE_DIM(ev))) > 0)
+		for (i = 0; i < n; i++) {
+			struct ctl_rt_vswitch *v = ev[i].vswitch < DP_MAX_VSWITCHES
+				? rt->vswitches[ev[i].vswitch]
+				: NULL;
+			struct rte_ether_addr mac;
+			struct fdb_entry *e;
+			uint64_t key;
+
+			if (v == NULL)
+				continue;
+			memcpy(mac.addr_bytes, ev[i].mac, sizeof(ev[i].mac));
+			key = fdb_key(ev[i].vid, &mac);
+			if (ev[i].type == DP_EV_LEARNED) {
+				fdb_set(v->mirror, key, ev[i].port,
+					(uint32_t)(now - rt->start_sec));
+			} else if (ev[i].type == DP_EV_AGED) {
+				e = fdb_find(v->mirror, key);
+				if (e != NULL && e->port == ev[i].port)
+					fdb_del(v->mirror, key);
+			}
+		}
+	if (now != last_link) {
+		last_link = now;
+		for (i = 0; i < rt->n_uplinks; i++) {
+			struct ctl_rt_uplink *u = rt->uplinks[i];
+			int was = *dp_ethdev_up(u->eth);
+
+			if (dp_ethdev_poll_link(u->eth) != was)
+				RTE_LOG(NOTICE, USER1, "uplink %s: link %s\n", u->cfg.name,
+					was ? "down" : "up");
+		}
+	}
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Applying a configuration: the runtime objects behind the config (vhost
+ * sockets, ethdevs, stable port and vSwitch indices, learned tables) and the
+ * step from one desired state to the next.
+ *
+ * ctl_apply() is validate-first and all-or-nothing: it creates what the new
+ * config adds, compiles and publishes a snapshot, then destroys what it
+ * removes. If creating anything fails, what was created is destroyed again
+ * and the running state is unchanged. Main lcore only.
+ */
+#ifndef PORTICO_CONTROL_APPLY_H
+#define PORTICO_CONTROL_APPLY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "control/config.h"
+#include "dataplane/dp.h"
+#include "dataplane/ethdev.h"
+#include "vhost/vhost.h"
+
+/* A VM port's runtime. */
+struct ctl_rt_port {
+	struct ctl_port cfg;	    /* what it was created from */
+	struct vh_port *vh;	    /* its vhost-user socket */
+	uint16_t index;		    /* dataplane port index */
+	struct dp_port_stats base; /* counters of the index when created (reported as 0) */
+};
+
+/* An uplink's runtime. */
+struct ctl_rt_uplink {
+	struct ctl_uplink cfg;	    /* what it was created from */
+	char vswitch[CTL_NAME_MAX]; /* its vSwitch */
+	struct dp_ethdev *eth;	    /* the opened ethdev */
+	uint16_t index;		    /* dataplane port index */
+	struct dp_port_stats base;  /* counters of the index when created */
+};
+
+/* A vSwitch's runtime. */
+struct ctl_rt_vswitch {
+	char name[CTL_NAME_MAX];
+	uint8_t index;			     /* stable dataplane vSwitch index */
+	struct fdb *learned[DP_MAX_WORKERS]; /* per worker, owned by the worker while published */
+	struct fdb *mirror; /* control's view of learned MACs, from events; seen = learned at */
+};
+
+struct ctl_rt {
+	struct ctl_config *cfg; /* the applied config */
+	unsigned n_ports;
+	struct ctl_rt_port *ports[CTL_MAX_PORTS];
+	unsigned n_uplinks;
+	struct ctl_rt_uplink *uplinks[CTL_MAX_VSWITCHES * CTL_MAX_UPLINKS];
+	struct ctl_rt_vswitch *vswitches[DP_MAX_VSWITCHES]; /* by index */
+	bool index_used[DP_MAX_PORTS];
+	uint64_t start_sec; /* monotonic seconds at start, for ages */
+};
+
+struct ctl_rt *ctl_rt_new(void);
+/* Tear everything down (ports, uplinks), publish an empty snapshot. NULL no-op. */
+void ctl_rt_free(struct ctl_rt *rt);
+
+/*
+ * Make next the running config (next must be valid). On success rt owns
+ * next; on failure the caller keeps it, err says why and nothing changed.
+ * Returns 0 or -errno.
+ */
+int ctl_apply(struct ctl_rt *rt, struct ctl_config *next, char *err);
+
+/* Runtime lookups by name (NULL when absent). */
+struct ctl_rt_port *ctl_rt_port(const struct ctl_rt *rt, const char *name);
+struct ctl_rt_uplink *ctl_rt_uplink(const struct ctl_rt *rt, const char *name);
+struct ctl_rt_vswitch *ctl_rt_vswitch(const struct ctl_rt *rt, const char *name);
+
+/* Counters since the port was created. */
+void ctl_rt_stats(uint16_t index, const struct dp_port_stats *base, struct dp_port_stats *out);
+
+/* Drain worker events into the mirrors; poll uplink links. Main loop, often. */
+void ctl_rt_poll(struct ctl_rt *rt);
+
+/* Monotonic seconds. */
+uint64_t ctl_now_sec(void);
+
+#endif /* PORTICO_CONTROL_APPLY_H */

@@ -1,0 +1,723 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * porticod's JSON-RPC methods.
+ *
+ * A change works on a copy of the running config: edit, validate, apply,
+ * save. Any failure answers with an error and leaves the running config,
+ * the dataplane and the state file as they were (a failed save undoes the
+ * apply).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_ether.h>
+#include <rte_version.h>
+
+#include "control/methods.h"
+
+/* A required string parameter. */
+static const char *
+param_str(json_t *params, const char *key, struct ctl_rpc_error *e)
+{
+	json_t *v = json_object_get(params, key);
+
+	if (!json_is_string(v)) {
+		ctl_rpc_fail(e, CTL_RPC_INVALID_PARAMS, "missing string parameter \"%s\"", key);
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
+/* An optional string parameter (NULL when absent); e set when of the wrong type. */
+static const char *
+param_opt_str(json_t *params, const char *key, struct ctl_rpc_error *e)
+{
+	json_t *v = json_object_get(params, key);
+
+	if (v == NULL || json_is_null(v))
+		return NULL;
+	if (!json_is_string(v)) {
+		ctl_rpc_fail(e, CTL_RPC_INVALID_PARAMS, "parameter \"%s\" must be a string", key);
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
+/* Reject parameters outside allowed (NULL-terminated). */
+static bool
+params_only(json_t *params, const char *const *allowed, struct ctl_rpc_error *e)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(params, key, v)
+	{
+		const char *const *a;
+
+		for (a = allowed; *a != NULL; a++)
+			if (strcmp(*a, key) == 0)
+				break;
+		if (*a == NULL) {
+			ctl_rpc_fail(e, CTL_RPC_INVALID_PARAMS, "unknown parameter \"%.64s\"", key);
+			return false;
+		}
+	}
+	return true;
+}
+
+static struct ctl_config *
+working_copy(struct ctl_daemon *d, struct ctl_rpc_error *e)
+{
+	struct ctl_config *c = ctl_config_clone(d->rt->cfg);
+
+	if (c == NULL)
+		ctl_rpc_fail(e, CTL_RPC_INTERNAL, "out of memory");
+	return c;
+}
+
+/*
+ * Make next the running config: validate, apply, save. Takes next. Returns
+ * 0, or -1 with *e filled and nothing changed.
+ */
+static int
+commit(struct ctl_daemon *d, struct ctl_config *next, struct ctl_rpc_error *e)
+{
+	char err[CTL_ERR_MAX];
+	struct ctl_config *prev;
+
+	if (ctl_config_validate(next, err) != 0) {
+		ctl_config_free(next);
+		ctl_rpc_fail(e, CTL_RPC_INVALID_PARAMS, "%s", err);
+		return -1;
+	}
+	prev = ctl_config_clone(d->rt->cfg);
+	if (prev == NULL) {
+		ctl_config_free(next);
+		ctl_rpc_fail(e, CTL_RPC_INTERNAL, "out of memory");
+		return -1;
+	}
+	if (ctl_apply(d->rt, next, err) != 0) {
+		ctl_config_free(next);
+		ctl_config_free(prev);
+		ctl_rpc_fail(e, CTL_RPC_FAILED, "%s", err);
+		return -1;
+	}
+	if (d->state_path != NULL && ctl_config_save(d->rt->cfg, d->state_path, err) != 0) {
+		char undo[CTL_ERR_MAX];
+
+		ctl_rpc_fail(e, CTL_RPC_FAILED, "cannot save the state file: %s", err);
+		if (ctl_apply(d->rt, prev, undo) != 0) {
+			ctl_config_free(prev);
+			snprintf(e->msg + strlen(e->msg), sizeof(e->msg) - strlen(e->msg),
+				" (and undoing failed: %s)", undo);
+		}
+		return -1;
+	}
+	ctl_config_free(prev);
+	return 0;
+}
+
+/* --- system, config --- */
+
+static json_t *
+m_system_version(void *ctx, json_t *params, struct ctl_rpc_error *e)
+{
+	static const char *const allowed[] = {NULL};
+
+	if (!params_only(params, allowed, e))
+		return NULL;
+	return json_pack("{s:s, s:s}", "version", PORTICO_VERSION, "dpdk", rte_version());
+}
+
+static json_t *
+m_config_get(void *ctx, json_t *params, struct ctl_rpc_error *e)
+{
+	struct ctl_daemon *d = ctx;
+	static const char *const allowed[] = {NULL};
+
+	if (!params_only(params, allowed, e))
+		return NULL;
+	return ctl_config_to_json(d->rt->cfg);
+}
+
+/* --- vSwitch --- */
+
+static const char *const name_key[] = {"name", NULL};
+
+static json_t *
+m_vswitch_add(void *ctx, json_t *params, struct ctl_rpc_error *e)
+{
+	struct ctl_daemon *d = ctx;
+	static const char *const allowed[] = {"name", "mtu", NULL};
+	char err[CTL_ERR_MAX];
+	struct ctl_vswitch vs;
+	struct ctl_config *next;
+	const char *name;
+
+	if (!params_only(params, allowed, e) || (name = param_str(params, "name", e)) == NULL)
+		return NULL;
+	if (ctl_config_vswitch(d->rt->cfg, name) != NULL)
+		return ctl_rpc_fail(
+			e, CTL_RPC_INVALID_PARAMS, "vSwitch \"%s\" already exists", name);
+	memset(&vs, 0, sizeof(vs));
+	if (ctl_vswitch_from_json(params, NULL, &vs, err) != 0)
+		return ctl_rpc_fail(e, CTL_RPC_INVALID_PARAMS, "%s", err);
+	next = working_copy(d, e);
+	if (next == NULL)
+		return NULL;
+	if (ctl_config_add_vswitch(next, &vs) != 0) {
+		ctl_config_free(next);
+		return ctl_rpc_fail(e, CTL_RPC_INVALID_PARAMS, "too many vSwitches");
+	}
+	if (commit(d, next, e) != 0)
+		return NULL;
+	return ctl_vswitch_to_json(ctl_config_vswitch(d->rt->cfg, name));
+}
+
+static json_t *
+m_vswitch_set(void *ctx, json_t *params, struct ctl_rpc_error *e)
+{
+	struct ctl_daemon *d = ctx;
+	static const char *const allowed[] = {"name", "mtu", NULL};
+	char err[CTL_ERR_MAX];
+	struct ctl_config *next;
+	struct ctl_vswitch *vs;
+	const char *name;
+
+	if (!params_only(params, allowed, e) || (name = param_str(params, "name", e)) == NULL)
+		return NULL;
+	if (ctl_config_vswitch(d->rt->cfg, name) == NULL)
+		return ctl_rpc_fail(e, CTL_RPC_NOT_FOUND, "no vSwitch \"%s\"", name);
+	next = working_copy(d, e);
+	if (next == NULL)
+		return NULL;
+	vs = ctl_config_vswitch(next, name);
+	if (ctl_vswitch_update_json(params, name_key, vs, err) != 0) {
+		ctl_config_free(next);
+		return ctl_rpc_fail(e, CTL_RPC_INVALID_PARAMS, "%s", err);
+	}
+	if (commit(d, next, e) != 0)
+		return NULL;
+	return ctl_vswitch_to_json(ctl_config_vswitch(d->rt->cfg, name));
+}
+
+static json_t *
+m_vswitch_del(void *ctx, json_t *params, struct ctl_rpc_error *e)
+{
+	struct ctl_daemon *d = ctx;
+	struct ctl_config *next;
+	const char *name;
+
+	if (!params_only(params, name_key, e) || (name = param_str(params, "name", e)) == NULL)
+		return NULL;
+	if (ctl_config_vswitch(d->rt->cfg, name) == NULL)
+		return ctl_rpc_fail(e, CTL_RPC_NOT_FOUND, "no vSwitch \"%s\"", name);
+	for (unsigned i = 0; i < d->rt->cfg->n_ports; i++)
+		if (strcmp(d->rt->cfg->ports[i].vswitch, name) == 0)
+			return ctl_rpc_fail(e, CTL_RPC_INVALID_PARAMS,
+				"vSwitch \"%s\" still has port \"%s\": delete its ports first",
+				name, d->rt->cfg->ports[i].name);
+	next = working_copy(d, e);
+	if (next == NULL)
+		return NULL;
+	ctl_config_del_vswitch(next, name);
+	if (commit(d, next, e) != 0)
+		return NULL;
+	return json_null();
+}
+
+static json_t *
+m_vswitch_list(void *ctx, json_t *params, struct ctl_rpc_error *e)
+{
+	struct ctl_daemon *d = ctx;
+	static const char *const allowed[] = {NULL};
+	const struct ctl_config *cfg = d->rt->cfg;
+	json_t *list;
+
+	if (!params_only(params, allowed, e))
+		return NULL;
+	list = json_array();
+	for (unsigned i = 0; i < cfg->n_vswitches; i++) {
+		const struct ctl_vswitch *vs = &cfg->vswitches[i];
+		json_t *ups = json_array(), *pgs = json_array();
+		unsigned j, n_ports = 0;
+
+		for (j = 0; j < vs->n_uplinks; j++)
+			json_array_append_new(ups, json_string(vs->uplinks[j].name));
+		for (j = 0; j < vs->n_portgroups; j++)
+			json_array_append_new(pgs, json_string(vs->portgroups[j].name));
+		for (j = 0; j < cfg->n_ports; j++)
+			n_ports += strcmp(cfg->ports[j].vswitch, vs->name) == 0;
+		json_array_append_new(list,
+			json_pack("{s:s, s:i, s:o, s:o, s:i}", "name", vs->name, "mtu",
+				(int)vs->mtu, "uplinks", ups, "portgroups", pgs, "ports",
+				(int)n_ports));
+	}
+	return list;
+}
+
+/* --- uplinks --- */
+
+static json_t *
+m_uplink_add(void *ctx, json_t *params, struct ctl_rpc_error *e)
+{
+	struct ctl_daemon *d = ctx;
+	static const char *const ignore[] = {"vswitch", NULL};
+	char err[CTL_ERR_MAX];
+	struct ctl_config *next;
+	struct ctl_uplink up;
+	const char *vsname;
+
+	if ((vsname = param_str(params, "vswitch", e)) == NULL)
+		return NULL;
+	memset(&up, 0, sizeof(up));
+	if (ctl_uplink_from_json(params, ignore, &up, err) != 0)
+		return ctl_rpc_fail(e, CTL_RPC_INVALID_PARAMS, "%s", err);
+	if (ctl_config_vswitch(d->rt->cfg, vsname) == NULL)
+		return ctl_rpc_fail(e, CTL_RPC_NOT_FOUND, "no vSwitch \"%s\"", vsname);
+	if (ctl_config_uplink(d->rt->cfg, up.name, NULL) != NULL)
+		return ctl_rpc_fail(
+			e, CTL_RPC_INVALID_PARAMS, "uplink \"%s\" already exists", up.name);
+	next = working_copy(d, e);
+	if (next == NULL)
+		return NULL;
+	if (ctl_vswitch_add_uplink(ctl_config_vswitch(next, vsname), &up) != 0) {
+		ctl_config_free(next);
+		return ctl_rpc_fail(e, CTL_RPC_INVALID_PARAMS,
+			"vSwitch \"%s\" has %d uplinks already", vsname, CTL_MAX_UPLINKS);
+	}
+	if (commit(d, next, e) != 0)
+		return NULL;
+	return ctl_uplink_to_json(ctl_config_uplink(d->rt->cfg, up.name, NULL));
+}
+
+static json_t *
+m_uplink_del(void *ctx, json_t *params, struct ctl_rpc_error *e)
+{
+	struct ctl_daemon *d = ctx;
+	struct ctl_config *next;
+	struct ctl_vswitch *vs;
+	const char *name;
+
+	if (!params_only(params, name_key, e) || (name = param_str(params, "name", e)) == NULL)
+		return NULL;
+	if (ctl_config_uplink(d->rt->cfg, name, NULL) == NULL)
+		return ctl_rpc_fail(e, CTL_RPC_NOT_FOUND, "no uplink \"%s\"", name);
+	next = working_copy(d, e);
+	if (next == NULL)
+		return NULL;
+	ctl_config_uplink(next, name, &vs);
+	ctl_vswitch_del_uplink(vs, name);
+	if (commit(d, next, e) != 0)
+		return NULL;
+	return json_null();
+}
+
+static json_t *
+m_uplink_list(void *ctx, json_t *params, struct ctl_rpc_error *e)
+{
+	struct ctl_daemon *d = ctx;
+	static const char *const allowed[] = {NULL};
+	json_t *list;
+
+	if (!params_only(params, allowed, e))
+		return NULL;
+	list = json_array();
+	for (unsigned i = 0; i < d->rt->cfg->n_vswitches; i++) {
+		const struct ctl_vswitch *vs = &d->rt->cfg->vswitches[i];
+
+		for (unsigned j = 0; j < vs->n_uplinks; j++) {
+			const struct ctl_rt_uplink *u = ctl_rt_uplink(d->rt, vs->uplinks[j].name);
+			struct rte_ether_addr mac;
+			char buf[RTE_ETHER_ADDR_FMT_SIZE];
+
+			dp_ethdev_mac(u->eth, &mac);
+			rte_ether_format_addr(buf, sizeof(buf), &mac);
+			json_array_append_new(list,
+				json_pack("{s:s, s:s, s:s, s:s, s:s, s:i}", "name", u->cfg.name,
+					"vswitch", vs->name, "devargs", u->cfg.devargs, "link",
+					*dp_ethdev_up(u->eth) ? "up" : "down", "mac", buf,
+					"port_id", dp_ethdev_port_id(u->eth)));
+		}
+	}
+	return list;
+}
+
+/* --- port groups --- */
+
+static const char *const pg_ignore[] = {"vswitch", NULL};
+static const char *const pg_set_ignore[] = {"vswitch", "name", NULL};
+
+static json_t *
+m_portgroup_add(void *ctx, json_t *params, struct ctl_rpc_error *e)
+{
+	struct ctl_daemon *d = ctx;
+	char err[CTL_ERR_MAX];
+	struct ctl_config *next;
+	struct ctl_portgroup pg;
+	const char *vsname;
+	struct ctl_vswitch *vs;
+
+	if ((vsname = param_str(params, "vswitch", e)) == NULL)
+		return NULL;
+	memset(&pg, 0, sizeof(pg));
+	if (ctl_portgroup_from_json(params, pg_ignore, &pg, err) != 0)
+		return ctl_rpc_fail(e, CTL_RPC_INVALID_PARAMS, "%s", err);
+	vs = ctl_config_vswitch(d->rt->cfg, vsname);
+	if (vs == NULL)
+		return ctl_rpc_fail(e, CTL_RPC_NOT_FOUND, "no vSwitch \"%s\"", vsname);
+	if (ctl_vswitch_portgroup(vs, pg.name) != NULL)
+		return ctl_rpc_fail(e, CTL_RPC_INVALID_PARAMS,
+			"port group \"%s\" already exists on vSwitch \"%s\"", pg.name, vsname);
+	next = working_copy(d, e);
+	if (next == NULL)
+		return NULL;
+	if (ctl_vswitch_add_portgroup(ctl_config_vswitch(next, vsname), &pg) != 0) {
+		ctl_config_free(next);
+		return ctl_rpc_fail(e, CTL_RPC_INVALID_PARAMS, "too many port groups");
+	}
+	if (commit(d, next, e) != 0)
+		return NULL;
+	return ctl_portgroup_to_json(
+		ctl_vswitch_portgroup(ctl_config_vswitch(d->rt->cfg, vsname), pg.name));
+}
+
+static json_t *
+m_portgroup_set(void *ctx, json_t *params, struct ctl_rpc_error *e)
+{
+	struct ctl_daemon *d = ctx;
+	char err[CTL_ERR_MAX];
+	struct ctl_config *next;
+	const char *vsname, *name;
+	struct ctl_vswitch *vs;
+
+	if ((vsname = param_str(params, "vswitch", e)) == NULL ||
+		(name = param_str(params, "name", e)) == NULL)
+		return NULL;
+	vs = ctl_config_vswitch(d->rt->cfg, vsname);
+	if (vs == NULL || ctl_vswitch_portgroup(vs, name) == NULL)
+		return ctl_rpc_fail(e, CTL_RPC_NOT_FOUND, "no port group \"%s\" on vSwitch \"%s\"",
+			name, vsname);
+	next = working_copy(d, e);
+	if (next == NULL)
+		return NULL;
+	if (ctl_portgroup_update_json(params, pg_set_ignore,
+		    ctl_vswitch_portgroup(ctl_config_vswitch(next, vsname), name), err) != 0) {
+		ctl_config_free(next);
+		return ctl_rpc_fail(e, CTL_RPC_INVALID_PARAMS, "%s", err);
+	}
+	if (commit(d, next, e) != 0)
+		return NULL;
+	return ctl_portgroup_to_json(
+		ctl_vswitch_portgroup(ctl_config_vswitch(d->rt->cfg, vsname), name));
+}
+
+static json_t *
+m_portgroup_del(void *ctx, json_t *params, struct ctl_rpc_error *e)
+{
+	struct ctl_daemon *d = ctx;
+	static const char *const allowed[] = {"vswitch", "name", NULL};
+	struct ctl_config *next;
+	const char *vsname, *name;
+	struct ctl_vswitch *vs;
+
+	if (!params_only(params, allowed, e) ||
+		(vsname = param_str(params, "vswitch", e)) == NULL ||
+		(name = param_str(params, "name", e)) == NULL)
+		return NULL;
+	vs = ctl_config_vswitch(d->rt->cfg, vsname);
+	if (vs == NULL || ctl_vswitch_portgroup(vs, name) == NULL)
+		return ctl_rpc_fail(e, CTL_RPC_NOT_FOUND, "no port group \"%s\" on vSwitch \"%s\"",
+			name, vsname);
+	for (unsigned i = 0; i < d->rt->cfg->n_ports; i++) {
+		const struct ctl_port *p = &d->rt->cfg->ports[i];
+
+		if (strcmp(p->vswitch, vsname) == 0 && strcmp(p->portgroup, name) == 0)
+			return ctl_rpc_fail(e, CTL_RPC_INVALID_PARAMS,
+				"port group \"%s\" still has port \"%s\"", name, p->name);
+	}
+	next = working_copy(d, e);
+	if (next == NULL)
+		return NULL;
+	ctl_vswitch_del_portgroup(ctl_config_vswitch(next, vsname), name);
+	if (commit(d, next, e) != 0)
+		return NULL;
+	return json_null();
+}
+
+static json_t *
+m_portgroup_list(void *ctx, json_t *params, struct ctl_rpc_error *e)
+{
+	struct ctl_daemon *d = ctx;
+	static const char *const allowed[] = {"vswitch", NULL};
+	const struct ctl_config *cfg = d->rt->cfg;
+	const char *only;
+	json_t *list;
+
+	if (!params_only(params, allowed, e))
+		return NULL;
+	only = param_opt_str(params, "vswitch", e);
+	if (e->code != 0)
+		return NULL;
+	if (only != NULL && ctl_config_vswitch(cfg, only) == NULL)
+		return ctl_rpc_fail(e, CTL_RPC_NOT_FOUND, "no vSwitch \"%s\"", only);
+	list = json_array();
+	for (unsigned i = 0; i < cfg->n_vswitches; i++) {
+		const struct ctl_vswitch *vs = &cfg->vswitches[i];
+
+		if (only != NULL && strcmp(only, vs->name) != 0)
+			continue;
+		for (unsigned j = 0; j < vs->n_portgroups; j++) {
+			const struct ctl_portgroup *pg = &vs->portgroups[j];
+			unsigned n = 0;
+
+			for (unsigned k = 0; k < cfg->n_ports; k++)
+				n += strcmp(cfg->ports[k].vswitch, vs->name) == 0 &&
+					strcmp(cfg->ports[k].portgroup, pg->name) == 0;
+			json_array_append_new(list,
+				json_pack("{s:s, s:s, s:o, s:i}", "vswitch", vs->name, "name",
+					pg->name, "vlan", ctl_vlan_to_json(&pg->vlan), "ports",
+					(int)n));
+		}
+	}
+	return list;
+}
+
+/* --- ports --- */
+
+static json_t *
+m_port_add(void *ctx, json_t *params, struct ctl_rpc_error *e)
+{
+	struct ctl_daemon *d = ctx;
+	char err[CTL_ERR_MAX];
+	struct ctl_config *next;
+	struct ctl_port port;
+
+	memset(&port, 0, sizeof(port));
+	if (ctl_port_from_json(params, NULL, &port, err) != 0)
+		return ctl_rpc_fail(e, CTL_RPC_INVALID_PARAMS, "%s", err);
+	if (ctl_config_port(d->rt->cfg, port.name) != NULL)
+		return ctl_rpc_fail(
+			e, CTL_RPC_INVALID_PARAMS, "port \"%s\" already exists", port.name);
+	next = working_copy(d, e);
+	if (next == NULL)
+		return NULL;
+	if (ctl_config_add_port(next, &port) != 0) {
+		ctl_config_free(next);
+		return ctl_rpc_fail(
+			e, CTL_RPC_INVALID_PARAMS, "too many ports (%d)", CTL_MAX_PORTS);
+	}
+	if (commit(d, next, e) != 0)
+		return NULL;
+	return ctl_port_to_json(ctl_config_port(d->rt->cfg, port.name));
+}
+
+static json_t *
+m_port_set(void *ctx, json_t *params, struct ctl_rpc_error *e)
+{
+	struct ctl_daemon *d = ctx;
+	char err[CTL_ERR_MAX];
+	struct ctl_config *next;
+	const char *name;
+
+	if ((name = param_str(params, "name", e)) == NULL)
+		return NULL;
+	if (ctl_config_port(d->rt->cfg, name) == NULL)
+		return ctl_rpc_fail(e, CTL_RPC_NOT_FOUND, "no port \"%s\"", name);
+	next = working_copy(d, e);
+	if (next == NULL)
+		return NULL;
+	if (ctl_port_update_json(params, name_key, ctl_config_port(next, name), err) != 0) {
+		ctl_config_free(next);
+		return ctl_rpc_fail(e, CTL_RPC_INVALID_PARAMS, "%s", err);
+	}
+	if (commit(d, next, e) != 0)
+		return NULL;
+	return ctl_port_to_json(ctl_config_port(d->rt->cfg, name));
+}
+
+static json_t *
+m_port_del(void *ctx, json_t *params, struct ctl_rpc_error *e)
+{
+	struct ctl_daemon *d = ctx;
+	struct ctl_config *next;
+	const char *name;
+
+	if (!params_only(params, name_key, e) || (name = param_str(params, "name", e)) == NULL)
+		return NULL;
+	if (ctl_config_port(d->rt->cfg, name) == NULL)
+		return ctl_rpc_fail(e, CTL_RPC_NOT_FOUND, "no port \"%s\"", name);
+	next = working_copy(d, e);
+	if (next == NULL)
+		return NULL;
+	ctl_config_del_port(next, name);
+	if (commit(d, next, e) != 0)
+		return NULL;
+	return json_null();
+}
+
+static json_t *
+m_port_list(void *ctx, json_t *params, struct ctl_rpc_error *e)
+{
+	struct ctl_daemon *d = ctx;
+	static const char *const allowed[] = {NULL};
+	json_t *list;
+
+	if (!params_only(params, allowed, e))
+		return NULL;
+	list = json_array();
+	for (unsigned i = 0; i < d->rt->cfg->n_ports; i++) {
+		const struct ctl_port *p = &d->rt->cfg->ports[i];
+		const struct ctl_rt_port *rp = ctl_rt_port(d->rt, p->name);
+		json_t *o = ctl_port_to_json(p);
+
+		json_object_set_new(o, "state",
+			json_string(vh_port_connected(rp->vh) ? "connected" : "waiting"));
+		json_object_set_new(o, "connects", json_integer(vh_port_connects(rp->vh)));
+		json_array_append_new(list, o);
+	}
+	return list;
+}
+
+static json_t *
+stats_json(const char *name, const char *kind, uint16_t index, const struct dp_port_stats *base)
+{
+	struct dp_port_stats st;
+	json_t *drops = json_object();
+
+	ctl_rt_stats(index, base, &st);
+	for (unsigned r = 0; r < DP_DROP_MAX; r++)
+		json_object_set_new(drops, dp_drop_name(r), json_integer((json_int_t)st.drops[r]));
+	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:o}", "name", name, "kind", kind,
+		"rx_packets", (json_int_t)st.rx_packets, "rx_bytes", (json_int_t)st.rx_bytes,
+		"tx_packets", (json_int_t)st.tx_packets, "tx_bytes", (json_int_t)st.tx_bytes,
+		"drops", drops);
+}
+
+static json_t *
+m_port_stats(void *ctx, json_t *params, struct ctl_rpc_error *e)
+{
+	struct ctl_daemon *d = ctx;
+	static const char *const allowed[] = {"name", NULL};
+	const char *only;
+	json_t *list;
+	unsigned i;
+
+	if (!params_only(params, allowed, e))
+		return NULL;
+	only = param_opt_str(params, "name", e);
+	if (e->code != 0)
+		return NULL;
+	if (only != NULL && ctl_rt_port(d->rt, only) == NULL && ctl_rt_uplink(d->rt, only) == NULL)
+		return ctl_rpc_fail(e, CTL_RPC_NOT_FOUND, "no port or uplink \"%s\"", only);
+	list = json_array();
+	for (i = 0; i < d->rt->cfg->n_ports; i++) {
+		const struct ctl_rt_port *p = ctl_rt_port(d->rt, d->rt->cfg->ports[i].name);
+
+		if (only == NULL || strcmp(only, p->cfg.name) == 0)
+			json_array_append_new(
+				list, stats_json(p->cfg.name, "vm", p->index, &p->base));
+	}
+	for (i = 0; i < d->rt->n_uplinks; i++) {
+		const struct ctl_rt_uplink *u = d->rt->uplinks[i];
+
+		if (only == NULL || strcmp(only, u->cfg.name) == 0)
+			json_array_append_new(
+				list, stats_json(u->cfg.name, "uplink", u->index, &u->base));
+	}
+	return list;
+}
+
+/* --- FDB --- */
+
+static const char *
+port_name_of(const struct ctl_rt *rt, uint16_t index)
+{
+	for (unsigned i = 0; i < rt->n_ports; i++)
+		if (rt->ports[i]->index == index)
+			return rt->ports[i]->cfg.name;
+	for (unsigned i = 0; i < rt->n_uplinks; i++)
+		if (rt->uplinks[i]->index == index)
+			return rt->uplinks[i]->cfg.name;
+	return "?";
+}
+
+static json_t *
+m_fdb_list(void *ctx, json_t *params, struct ctl_rpc_error *e)
+{
+	struct ctl_daemon *d = ctx;
+	static const char *const allowed[] = {"vswitch", NULL};
+	const struct ctl_config *cfg = d->rt->cfg;
+	uint32_t now = (uint32_t)(ctl_now_sec() - d->rt->start_sec);
+	const struct fdb_entry *fe;
+	const char *only;
+	char mac[18];
+	json_t *list;
+	unsigned i;
+
+	if (!params_only(params, allowed, e))
+		return NULL;
+	only = param_opt_str(params, "vswitch", e);
+	if (e->code != 0)
+		return NULL;
+	if (only != NULL && ctl_config_vswitch(cfg, only) == NULL)
+		return ctl_rpc_fail(e, CTL_RPC_NOT_FOUND, "no vSwitch \"%s\"", only);
+	list = json_array();
+	for (i = 0; i < cfg->n_ports; i++) {
+		const struct ctl_port *p = &cfg->ports[i];
+		const struct ctl_vswitch *vs = ctl_config_vswitch(cfg, p->vswitch);
+
+		if (only != NULL && strcmp(only, p->vswitch) != 0)
+			continue;
+		ctl_mac_format(p->mac, mac);
+		json_array_append_new(list,
+			json_pack("{s:s, s:o, s:s, s:s, s:s, s:n}", "vswitch", p->vswitch, "vlan",
+				ctl_vlan_to_json(&ctl_vswitch_portgroup(vs, p->portgroup)->vlan),
+				"mac", mac, "port", p->name, "type", "static", "age"));
+	}
+	for (i = 0; i < DP_MAX_VSWITCHES; i++) {
+		const struct ctl_rt_vswitch *v = d->rt->vswitches[i];
+
+		if (v == NULL || (only != NULL && strcmp(only, v->name) != 0))
+			continue;
+		FDB_FOREACH(v->mirror, fe)
+		{
+			struct rte_ether_addr ea;
+			uint16_t vid;
+
+			fdb_key_split(fe->key, &vid, &ea);
+			ctl_mac_format(ea.addr_bytes, mac);
+			json_array_append_new(list,
+				json_pack("{s:s, s:i, s:s, s:s, s:s, s:i}", "vswitch", v->name,
+					"vlan", vid, "mac", mac, "port",
+					port_name_of(d->rt, fe->port), "type", "learned", "age",
+					(int)(now - fe->seen)));
+		}
+	}
+	return list;
+}
+
+const struct ctl_method ctl_methods[] = {
+	{"system.version", m_system_version},
+	{"config.get", m_config_get},
+	{"vswitch.add", m_vswitch_add},
+	{"vswitch.set", m_vswitch_set},
+	{"vswitch.del", m_vswitch_del},
+	{"vswitch.list", m_vswitch_list},
+	{"uplink.add", m_uplink_add},
+	{"uplink.del", m_uplink_del},
+	{"uplink.list", m_uplink_list},
+	{"portgroup.add", m_portgroup_add},
+	{"portgroup.set", m_portgroup_set},
+	{"portgroup.del", m_portgroup_del},
+	{"portgroup.list", m_portgroup_list},
+	{"port.add", m_port_add},
+	{"port.set", m_port_set},
+	{"port.del", m_port_del},
+	{"port.list", m_port_list},
+	{"port.stats", m_port_stats},
+	{"fdb.list", m_fdb_list},
+	{NULL, NULL},
+};
