@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * JSON-RPC 2.0 client of porticod's control socket, used by the portico CLI.
+ *
+ * The control socket is a unix stream socket. A request is one JSON object on
+ * one line ended by '\n', and so is its reply. The client sends one request
+ * at a time and waits for its reply; connecting and every call are each
+ * bounded by the client's timeout. No DPDK here: only jansson and libc.
+ */
+#ifndef PORTICO_CONTROL_RPC_CLIENT_H
+#define PORTICO_CONTROL_RPC_CLIENT_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#define CTL_CLIENT_TIMEOUT_MS 10000 /* default bound of connect and of each call */
+#define CTL_CLIENT_REPLY_MAX (64u << 20) /* longest reply line accepted, in bytes */
+#define CTL_CLIENT_ERR_MAX 256 /* size of the last-error text, with NUL */
+
+/* A connection to porticod. */
+struct ctl_client {
+	int fd; /* connected socket; -1 when not connected */
+	int timeout_ms; /* bound of connect and of each call */
+	json_int_t next_id; /* JSON-RPC id of the next request */
+	char *rbuf; /* bytes received and not yet consumed */
+	size_t rlen; /* bytes used in rbuf */
+	size_t rcap; /* bytes allocated for rbuf */
+	char err[CTL_CLIENT_ERR_MAX]; /* why the last call failed, "" if it did not */
+};
+
+/*
+ * Connect to the unix socket at "path", waiting at most timeout_ms.
+ * The client is initialised even on failure, so ctl_client_close() is always
+ * safe after this. Returns 0, or -errno: -ENAMETOOLONG for a path that does not
+ * fit sun_path, -ETIMEDOUT, or connect(2)'s error (-ENOENT, -ECONNREFUSED...).
+ */
+int ctl_client_connect(struct ctl_client *c, const char *path, int timeout_ms);
+
+/*
+ * Call "method" with "params" (an object or array; NULL sends {}), and wait
+ * for the reply. Returns 0 when a reply came: then exactly one of *result (the
+ * "result" member, possibly JSON null) and *error (the "error" object) is set
+ * to a new reference, and the other to NULL. Otherwise returns -errno with
+ * c->err saying why: -ETIMEDOUT (no reply within the timeout), -ECONNRESET
+ * (closed before replying), -EPROTO (the reply is not a JSON-RPC 2.0 response
+ * to this request), -EMSGSIZE (reply longer than CTL_CLIENT_REPLY_MAX),
+ * -ENOMEM, -EINVAL, -ENOTCONN, or send(2)/recv(2)'s error.
+ */
+int ctl_client_call(
+	struct ctl_client *c, const char *method, json_t *params, json_t **result, json_t **error);
+
+/* Close the connection and free the client's buffers. Safe to call twice. */
+void ctl_client_close(struct ctl_client *c);
+
+#endif /* PORTICO_CONTROL_RPC_CLIENT_H */
