@@ -79,7 +79,10 @@ dp_ethdev_open(const char *devargs, unsigned n_txq, struct rte_mempool *mp, char
 	}
 	ret = rte_dev_probe(devargs);
 	if (ret != 0) {
-		snprintf(err, 256, "cannot open device \"%s\": %s", devargs, rte_strerror(-ret));
+		/* Drivers often return -1 for any failure: that is no errno. */
+		snprintf(err, 256, "cannot open device \"%s\": %s", devargs,
+				ret == -1 ? "the driver could not probe it (see porticod's log)" :
+					    rte_strerror(-ret));
 		goto free;
 	}
 	ret = rte_eth_dev_get_port_by_name(e->name, &e->port_id);

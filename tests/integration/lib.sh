@@ -82,10 +82,13 @@ IT_CHECKS=0
 IT_LAST_PID=""
 IT_WATCHDOG_PID=""
 IT_TORN_DOWN=0
+IT_ERR_FD=2
 
 # ---------------------------------------------------------------- logging
 
-it_log() { printf 'it[%s]: %s\n' "${IT_PREFIX:-init}" "$*" >&2; }
+# Logs go to the test's stderr as it was at it_init, even from a trap that
+# runs inside a function whose output is redirected (e.g. it_ping's).
+it_log() { printf 'it[%s]: %s\n' "${IT_PREFIX:-init}" "$*" >&"${IT_ERR_FD:-2}"; }
 
 # Abort the test now (teardown runs from the EXIT trap).
 it_die() {
@@ -204,7 +207,7 @@ it_spawn() {
 	local name=$1
 	shift
 	[[ -n $IT_DIR ]] || it_die "it_spawn before it_init"
-	setsid "$@" </dev/null >>"$IT_DIR/$name.log" 2>&1 &
+	setsid "$@" </dev/null >>"$IT_DIR/$name.log" 2>&1 {IT_ERR_FD}>&- &
 	IT_LAST_PID=$!
 	echo "$IT_LAST_PID $name" >>"$IT_DIR/pids"
 }
@@ -215,6 +218,7 @@ it_spawn_rc() {
 	local name=$1
 	shift
 	rm -f "$IT_DIR/$name.rc"
+	# shellcheck disable=SC2016 # expanded by the inner bash
 	it_spawn "$name" bash -c 'rcf=$1; shift; "$@"; echo $? >"$rcf.tmp"; mv "$rcf.tmp" "$rcf"' \
 		it-rc "$IT_DIR/$name.rc" "$@"
 }
@@ -290,6 +294,7 @@ it_timeout() {
 	local secs=$1
 	it__stop_watchdog
 	rm -f "$IT_DIR/timed_out"
+	# shellcheck disable=SC2016 # expanded by the inner bash
 	setsid bash -c '
 		secs=$1 main=$2 dir=$3
 		sleep "$secs"
@@ -305,7 +310,7 @@ it_timeout() {
 		for ((i = 0; i < 200; i++)); do kill -0 "$main" 2>/dev/null || exit 0; sleep 0.1; done
 		echo "it: TIMEOUT: teardown hung, SIGKILL" >&2
 		kill -KILL "$main"
-	' it-watchdog "$secs" "$IT_MAIN_PID" "$IT_DIR" </dev/null &
+	' it-watchdog "$secs" "$IT_MAIN_PID" "$IT_DIR" </dev/null 2>&"$IT_ERR_FD" &
 	IT_WATCHDOG_PID=$!
 }
 
@@ -357,6 +362,7 @@ it__tagged_pids() {
 	local -
 	set +e +o pipefail
 	local f pid
+	# shellcheck disable=SC2013 # /proc paths have no spaces
 	for f in $(grep -lzx "PORTICO_IT_RUN=$1" /proc/[0-9]*/environ 2>/dev/null); do
 		pid=${f#/proc/}
 		pid=${pid%/environ}
@@ -383,7 +389,7 @@ it__cleanup_prefix() {
 		done
 	done
 	pids+=" $(it__tagged_pids "$p")"
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2086,SC2046
 	it__kill_pids $(printf '%s\n' $pids | sort -u) || rc=1
 	for ns in $(ip netns list 2>/dev/null | awk -v p="$p" 'index($1, p) == 1 { print $1 }'); do
 		ip netns del "$ns" 2>/dev/null || rc=1
@@ -430,6 +436,7 @@ it__cleanup_leftovers() {
 			ip netns list 2>/dev/null | awk '{ print $1 }'
 			ip -o link show 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }'
 			ls "$IT_BASE" /dev/hugepages /var/run/dpdk 2>/dev/null
+			# shellcheck disable=SC2013
 			for f in $(grep -lz '^PORTICO_IT_RUN=pi' /proc/[0-9]*/environ 2>/dev/null); do
 				grep -az '^PORTICO_IT_RUN=' "$f" 2>/dev/null | tr -d '\0' | sed 's/^PORTICO_IT_RUN=//'
 				echo
@@ -451,6 +458,7 @@ it_init() {
 	[[ $EUID == 0 ]] || { echo "integration tests need root" >&2; exit 77; }
 	set +m
 	IT_MAIN_PID=$BASHPID
+	exec {IT_ERR_FD}>&2
 	mkdir -p "$IT_BASE"
 	exec {lockfd}>"$IT_BASE/.lock"
 	flock -w 30 "$lockfd" || { echo "it_init: $IT_BASE/.lock busy" >&2; exit 1; }
@@ -503,8 +511,8 @@ it__teardown() {
 	if [[ $rc != 0 && -d $IT_DIR ]]; then
 		for f in "$IT_DIR"/*.log; do
 			[[ -s $f ]] || continue
-			echo "---- tail of $(basename "$f") ----" >&2
-			sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$f" | tail -n "${IT_LOG_TAIL:-25}" >&2
+			echo "---- tail of $(basename "$f") ----" >&"$IT_ERR_FD"
+			sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$f" | tail -n "${IT_LOG_TAIL:-25}" >&"$IT_ERR_FD"
 		done
 	fi
 	if ! it__cleanup_prefix "$IT_PREFIX" && [[ $rc == 0 ]]; then
@@ -513,7 +521,7 @@ it__teardown() {
 	left=$(it_leftovers "$IT_PREFIX")
 	if [[ -n $left ]]; then
 		it_log "teardown left behind:"
-		echo "$left" >&2
+		echo "$left" >&"$IT_ERR_FD"
 		[[ $rc == 0 ]] && rc=1
 	fi
 	it_log "teardown done (exit $rc)"
