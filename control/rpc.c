@@ -53,7 +53,7 @@ ctl_rpc_handle(const struct ctl_method *methods, void *ctx, const char *line, si
 	json_t *val;
 	char *out;
 
-	req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	req = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (req == NULL) {
 		ctl_rpc_fail(&e, CTL_RPC_PARSE_ERROR, "parse error at column %d: %s", jerr.column,
 			jerr.text);

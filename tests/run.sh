@@ -49,7 +49,8 @@ result build $?
 run_unit() { # dir label
 	local dir=$1 label=$2 t rc
 	[ -f "$dir/build.ninja" ] || return
-	for t in $(meson test -C "$dir" --suite unit --list 2>/dev/null | sed 's/^.*\/ //'); do
+	for t in $(meson test -C "$dir" --suite unit --no-rebuild --list 2>/dev/null |
+		grep -v '^ninja' | sed 's/^.*\/ //'); do
 		meson test -C "$dir" --suite unit --no-rebuild --print-errorlogs "$t" \
 			>"$dir/unit-$t.log" 2>&1
 		rc=$?

@@ -346,6 +346,7 @@ it_leftovers() {
 	local -
 	set +e +o pipefail
 	local p=$1 f
+	[[ $p =~ $IT_PREFIX_RE ]] || { echo "bad prefix '$p'"; return 0; }
 	ip netns list 2>/dev/null | awk -v p="$p" 'index($1, p) == 1 { print "netns " $1 }'
 	ip -o link show 2>/dev/null | awk -F': ' -v p="$p" '{ sub(/@.*/, "", $2) } index($2, p) == 1 { print "link " $2 }'
 	for f in "$IT_BASE/$p" /dev/hugepages/"$p"* /var/run/dpdk/"$p"*; do
@@ -377,6 +378,7 @@ it__cleanup_prefix() {
 	local -
 	set +e +o pipefail
 	local p=$1 dir=$IT_BASE/$1 pids="" ns pid name f rc=0
+	[[ $p =~ $IT_PREFIX_RE ]] || return 1 # never an empty or foreign prefix
 	if [[ -f $dir/pids ]]; then
 		while read -r pid name; do
 			[[ $pid == "$$" ]] && continue

@@ -125,7 +125,10 @@ import socket, sys
 s = socket.socket(socket.AF_UNIX)
 s.settimeout(5)
 s.connect(sys.argv[1])
-s.sendall(b'{"jsonrpc":"2.0","id":1,"method":"config.get"}\n')
+try:
+    s.sendall(b'{"jsonrpc":"2.0","id":1,"method":"config.get"}\n')
+except OSError:
+    pass  # refused at accept: the answer may already be waiting
 print(s.recv(4096).decode().strip())
 PY
 )
