@@ -75,6 +75,27 @@ sleep 0.5
 it_check "unknown unicast from the uplink dropped and counted" \
 	test "$(($(pt_stat uplink0 unknown_unicast) - before))" -ge 4
 
+# MTU 1500: a frame of 1518 bytes (header + 1504) passes, 1519 is dropped
+# and counted; after a live MTU change to 9000 it passes.
+it_exec vm1 ip link set eth0 mtu 4000
+it_exec vm2 ip link set eth0 mtu 4000
+p1504=$(printf 'a%.0s' $(seq 1504))
+p1505=$(printf 'b%.0s' $(seq 1505))
+before=$(pt_stat vm1.eth0 oversize)
+it_vlanpeer_bg rx-1518 vm2 recv eth0 --timeout 4 --payload "$p1504"
+it_vlanpeer_bg rx-1519 vm2 recv eth0 --timeout 4 --payload "$p1505" --expect 0
+it_vlanpeer vm1 send eth0 --src 02:00:00:00:01:01 --dst 02:00:00:00:01:02 --payload "$p1504"
+it_vlanpeer vm1 send eth0 --src 02:00:00:00:01:01 --dst 02:00:00:00:01:02 --payload "$p1505" --count 2
+it_check "MTU 1500: a 1518-byte frame is forwarded" it_wait rx-1518 8
+it_check "MTU 1500: a 1519-byte frame is not" it_wait rx-1519 8
+it_check "MTU 1500: the 1519-byte frames are counted as oversize" \
+	test "$(($(pt_stat vm1.eth0 oversize) - before))" -eq 2
+pt vswitch set vSwitch0 --mtu 9000 >/dev/null
+it_vlanpeer_bg rx-1519b vm2 recv eth0 --timeout 4 --payload "$p1505"
+it_vlanpeer vm1 send eth0 --src 02:00:00:00:01:01 --dst 02:00:00:00:01:02 --payload "$p1505"
+it_check "after a live MTU change to 9000 the 1519-byte frame is forwarded" it_wait rx-1519b 8
+it_check "vm1 still pings vm2 after the MTU change" it_ping vm1 10.1.0.2
+
 it_check "vm1 counters move" test "$(pt_stat vm1.eth0 rx_packets)" -gt 0
 it_check "vm2 tx counter moves" test "$(pt_stat vm2.eth0 tx_packets)" -gt 0
 it_check "uplink rx counter moves" test "$(pt_stat uplink0 rx_packets)" -gt 0
