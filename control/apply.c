@@ -329,7 +329,7 @@ compile(const struct ctl_config *cfg, const struct resolved *r, char *err)
 			&ctl_vswitch_portgroup(&cfg->vswitches[v], c->portgroup)->vlan, &p->vlan);
 		s->ports[rp->index] = p;
 		memcpy(mac.addr_bytes, c->mac, sizeof(c->mac));
-		if (fdb_set(s->vswitches[p->vswitch].statics, fdb_key(0, &mac), p->index, 0) != 0)
+		if (dp_vswitch_add_static(s, p, &mac) != 0)
 			goto nomem;
 	}
 	for (i = 0; i < DP_MAX_VSWITCHES; i++)

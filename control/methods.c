@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_ether.h>
 #include <rte_version.h>
 
@@ -699,8 +700,36 @@ m_fdb_list(void *ctx, json_t *params, struct ctl_rpc_error *e)
 	return list;
 }
 
+/* --- workers --- */
+
+static json_t *
+m_system_stats(void *ctx, json_t *params, struct ctl_rpc_error *e)
+{
+	static const char *const allowed[] = {NULL};
+	json_t *workers;
+
+	if (!params_only(params, allowed, e))
+		return NULL;
+	workers = json_array();
+	for (unsigned i = 0; i < dp_n_workers(); i++) {
+		struct dp_worker_stats ws;
+
+		dp_worker_stats_get(i, &ws);
+		json_array_append_new(workers,
+				json_pack("{s:i, s:i, s:I, s:I, s:I, s:I, s:I}", "worker", (int)i,
+						"lcore", (int)ws.lcore, "loops", (json_int_t)ws.loops,
+						"busy_loops", (json_int_t)ws.busy_loops, "rx_packets",
+						(json_int_t)ws.rx_packets, "busy_cycles",
+						(json_int_t)ws.busy_cycles, "idle_cycles",
+						(json_int_t)ws.idle_cycles));
+	}
+	return json_pack("{s:I, s:o, s:I}", "tsc_hz", (json_int_t)rte_get_tsc_hz(), "workers",
+			workers, "events_lost", (json_int_t)dp_events_lost());
+}
+
 const struct ctl_method ctl_methods[] = {
 	{"system.version", m_system_version},
+	{"system.stats", m_system_stats},
 	{"config.get", m_config_get},
 	{"vswitch.add", m_vswitch_add},
 	{"vswitch.set", m_vswitch_set},

@@ -23,7 +23,6 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
-#include <rte_prefetch.h>
 
 #include "dataplane/dp.h"
 
@@ -35,6 +34,7 @@
 struct dp_out {
 	uint16_t port;			  /* destination port index */
 	uint16_t n;			  /* frames in pkts */
+	uint32_t bytes;			  /* their length in all */
 	struct rte_mbuf *pkts[DP_BURST]; /* at most one entry per received frame */
 };
 
@@ -50,6 +50,7 @@ struct dp_worker {
 	uint32_t now_sec;     /* seconds since start, for learned entries */
 	uint32_t age_cursor[DP_MAX_VSWITCHES]; /* where aging goes on, per vSwitch */
 	uint8_t aging_vswitch;		       /* the vSwitch being aged, for aged_cb() */
+	struct dp_worker_stats ws;	  /* where the cycles go */
 	uint16_t n_out;			  /* slots used in this burst */
 	uint16_t slot_of[DP_MAX_PORTS];	  /* port index -> slot, NO_SLOT when none */
 	struct dp_out out[DP_MAX_PORTS];  /* the slots */
@@ -106,7 +107,7 @@ dp_current(void)
 /* --- the burst pipeline (worker lcore, RCU read side) --- */
 
 static inline void
-out_add(struct dp_worker *w, uint16_t port, struct rte_mbuf *m)
+out_add(struct dp_worker *w, uint16_t port, struct rte_mbuf *m, uint32_t len)
 {
 	uint16_t k = w->slot_of[port];
 	struct dp_out *o;
@@ -116,9 +117,11 @@ out_add(struct dp_worker *w, uint16_t port, struct rte_mbuf *m)
 		w->slot_of[port] = k;
 		w->out[k].port = port;
 		w->out[k].n = 0;
+		w->out[k].bytes = 0;
 	}
 	o = &w->out[k];
 	o->pkts[o->n++] = m;
+	o->bytes += len;
 }
 
 static inline void
@@ -147,19 +150,18 @@ flood_uplink(const struct dp_snapshot *s, const struct dp_vswitch *vs)
 	return NO_SLOT;
 }
 
-/* Send one slot; returns how many frames the port took. */
+/* Send one slot and count what the port took. */
 static inline void
 out_send(const struct dp_snapshot *s, struct dp_worker *w, struct dp_out *o)
 {
 	const struct dp_port *p = s->ports[o->port];
 	struct dp_port_stats *st = &w->stats[o->port];
-	uint64_t bytes = 0;
+	uint64_t bytes = o->bytes;
 	uint16_t sent = 0, i;
 
-	for (i = 0; i < o->n; i++)
-		bytes += o->pkts[i]->pkt_len;
 	if (likely(*p->up))
-		sent = p->ops->tx(p->priv, w->id % p->n_queues, o->pkts, o->n);
+		sent = p->ops->tx(p->priv, p->n_queues == 1 ? 0 : w->id % p->n_queues, o->pkts,
+				o->n);
 	if (unlikely(sent < o->n)) {
 		/* Frames not taken are still ours: count their bytes out. */
 		for (i = sent; i < o->n; i++) {
@@ -183,21 +185,21 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 	const bool from_uplink = in->kind == DP_PORT_UPLINK;
 	struct rte_mbuf *done[DP_BURST]; /* frames no ethdev took: freed at the end */
 	uint16_t tci[DP_BURST];
-	bool tag_needed = false;
+	uint32_t tag_mask = 0; /* bit i: frame i leaves tagged somewhere */
 	uint16_t uplink = NO_SLOT;
 	bool uplink_chosen = false;
 	unsigned n_done = 0, i, k;
-	uint64_t rx_bytes = 0;
+	uint64_t rx_bytes = 0, key, last_key = 0; /* 0 is no valid key */
+	const struct fdb_entry *last_se = NULL;
 
 	RTE_SET_USED(now);
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		const struct rte_ether_hdr *eth;
+		const struct fdb_entry *se;
 		enum dp_drop why;
 		uint16_t dst, vid;
 
-		if (i + 2 < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 2], void *));
 		rx_bytes += m->pkt_len;
 		tci[i] = 0;
 		done[n_done++] = m;
@@ -228,10 +230,10 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 		eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 
 		if (from_uplink) {
-			uint64_t src = fdb_key(vid, &eth->src_addr);
+			uint64_t src = fdb_key_frame(vid, &eth->src_addr);
 
 			/* Reflection: our own VM's frame coming back in. */
-			if (unlikely(fdb_lookup(vs->statics, fdb_key(0, &eth->src_addr)) !=
+			if (unlikely(fdb_lookup(vs->statics, fdb_key_frame(0, &eth->src_addr)) !=
 					FDB_MISS)) {
 				why = DP_DROP_REFLECTION;
 				goto drop;
@@ -251,13 +253,18 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 			uint32_t j, end = vs->flood_start[vid + 1];
 			bool any = false;
 
+			/* VGT/trunk members get the frame tagged, 4 bytes longer. */
+			uint32_t tlen = m->pkt_len + (vid != 0 ? sizeof(struct rte_vlan_hdr) : 0);
+
+			if (vid != 0 && vs->flood_tagged[vid])
+				tag_mask |= UINT32_C(1) << i;
 			for (j = vs->flood_start[vid]; j < end; j++) {
 				uint16_t p = vs->flood_ports[j];
 
 				if (p == in->index)
 					continue;
-				out_add(w, p, m);
-				tag_needed |= vlan_egress_tagged(&s->ports[p]->vlan, vid);
+				out_add(w, p, m,
+						s->ports[p]->vlan.tagged ? tlen : m->pkt_len);
 				any = true;
 			}
 			if (!from_uplink) {
@@ -266,8 +273,9 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 					uplink_chosen = true;
 				}
 				if (uplink != NO_SLOT) {
-					out_add(w, uplink, m);
-					tag_needed |= vid != 0;
+					out_add(w, uplink, m, tlen);
+					if (vid != 0)
+						tag_mask |= UINT32_C(1) << i;
 					n_done--; /* the uplink's ethdev takes it, last */
 					any = true;
 				}
@@ -279,14 +287,32 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 			continue;
 		}
 
-		dst = fdb_lookup(vs->statics, fdb_key(0, &eth->dst_addr));
-		if (likely(dst != FDB_MISS && vlan_carries(&s->ports[dst]->vlan, vid))) {
-			if (unlikely(dst == in->index)) {
+		/*
+		 * A local VM? Its entry holds the one VLAN an access port carries,
+		 * so the common case needs no look at the port itself.
+		 */
+		key = fdb_key_frame(0, &eth->dst_addr);
+		if (key != last_key) {
+			/* Runs of frames to one MAC (the usual burst) look up once. */
+			last_key = key;
+			last_se = fdb_find(vs->statics, key);
+		}
+		se = last_se;
+		if (likely(se != NULL) && (likely(se->vid == vid) ||
+						  (se->vid == FDB_VID_ANY &&
+								  vlan_carries(&s->ports[se->port]->vlan,
+										  vid)))) {
+			if (unlikely(se->port == in->index)) {
 				why = DP_DROP_SAME_PORT;
 				goto drop;
 			}
-			out_add(w, dst, m);
-			tag_needed |= vlan_egress_tagged(&s->ports[dst]->vlan, vid);
+			/* Access ports get untagged frames; the others keep the tag. */
+			if (vid != 0 && se->vid == FDB_VID_ANY) {
+				tag_mask |= UINT32_C(1) << i;
+				out_add(w, se->port, m, m->pkt_len + sizeof(struct rte_vlan_hdr));
+			} else {
+				out_add(w, se->port, m, m->pkt_len);
+			}
 			continue;
 		}
 		if (from_uplink) {
@@ -294,7 +320,7 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 			goto drop;
 		}
 		/* Not a local VM: out of the uplink it was learned on, else the flood uplink. */
-		dst = fdb_lookup(learned, fdb_key(vid, &eth->dst_addr));
+		dst = fdb_lookup(learned, fdb_key_frame(vid, &eth->dst_addr));
 		if (dst != FDB_MISS) {
 			const struct dp_port *p = s->ports[dst];
 
@@ -314,8 +340,12 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 			why = DP_DROP_NO_UPLINK;
 			goto drop;
 		}
-		out_add(w, dst, m);
-		tag_needed |= vid != 0;
+		if (vid != 0) {
+			tag_mask |= UINT32_C(1) << i;
+			out_add(w, dst, m, m->pkt_len + sizeof(struct rte_vlan_hdr));
+		} else {
+			out_add(w, dst, m, m->pkt_len);
+		}
 		n_done--; /* the uplink's ethdev takes it */
 		continue;
 drop:
@@ -325,20 +355,21 @@ drop:
 	ist->rx_bytes += rx_bytes;
 
 	/*
-	 * Second pass. Copying ports (vhost) before consuming ones (ethdev),
-	 * and within copying ports the untagged deliveries before the tag is
-	 * inserted in place.
+	 * Second pass. Every copying port (vhost) before any consuming one
+	 * (an ethdev may free a frame as soon as it has it), and among the
+	 * copying ports the untagged deliveries before tags are inserted in
+	 * place.
 	 */
 	for (k = 0; k < w->n_out; k++) {
 		struct dp_out *o = &w->out[k];
 		const struct dp_port *p = s->ports[o->port];
 
-		if (!p->ops->tx_consumes && !p->vlan.tagged)
+		if (!p->ops->tx_consumes && (!p->vlan.tagged || tag_mask == 0))
 			out_send(s, w, o);
 	}
-	if (unlikely(tag_needed)) {
+	if (unlikely(tag_mask != 0)) {
 		for (i = 0; i < n; i++)
-			if (tci[i] != 0)
+			if (tag_mask & (UINT32_C(1) << i))
 				vlan_push(pkts[i], tci[i]);
 		for (k = 0; k < w->n_out; k++) {
 			struct dp_out *o = &w->out[k];
@@ -350,12 +381,9 @@ drop:
 	}
 	for (k = 0; k < w->n_out; k++) {
 		struct dp_out *o = &w->out[k];
-		const struct dp_port *p = s->ports[o->port];
 
-		if (p->ops->tx_consumes)
+		if (s->ports[o->port]->ops->tx_consumes)
 			out_send(s, w, o);
-		else if (!tag_needed && p->vlan.tagged)
-			out_send(s, w, o); /* tagged port, but no frame of the burst is tagged */
 		w->slot_of[o->port] = NO_SLOT;
 	}
 	w->n_out = 0;
@@ -403,13 +431,26 @@ worker_main(void *arg)
 	struct dp_worker *w = arg;
 	struct rte_mbuf *pkts[DP_BURST];
 
+	uint64_t prev = rte_rdtsc(), rx = 0;
+
 	rte_rcu_qsbr_thread_online(dp.qs, w->id);
-	w->next_second = rte_rdtsc() + w->tsc_hz;
+	w->next_second = prev + w->tsc_hz;
 	while (!dp.quit) {
 		const struct dp_snapshot *s = __atomic_load_n(&dp.snap, __ATOMIC_ACQUIRE);
 		const struct dp_worker_cfg *wc = &s->workers[w->id];
 		uint64_t now = rte_rdtsc();
 
+		/* The previous loop ends now: one TSC read per loop accounts both. */
+		if (rx != 0) {
+			w->ws.busy_cycles += now - prev;
+			w->ws.busy_loops++;
+			w->ws.rx_packets += rx;
+		} else {
+			w->ws.idle_cycles += now - prev;
+		}
+		w->ws.loops++;
+		prev = now;
+		rx = 0;
 		for (unsigned q = 0; q < wc->n_rxq; q++) {
 			const struct dp_port *p = s->ports[wc->rxq[q].port];
 			uint16_t n;
@@ -417,8 +458,10 @@ worker_main(void *arg)
 			if (unlikely(p == NULL || !*p->up))
 				continue;
 			n = p->ops->rx(p->priv, wc->rxq[q].queue, dp.mp, pkts, DP_BURST);
-			if (n > 0)
+			if (n > 0) {
 				dp_process(s, w, p, pkts, n, now);
+				rx += n;
+			}
 		}
 		if (unlikely(now >= w->next_second))
 			worker_tick(s, w, now);
@@ -494,6 +537,8 @@ dp_start(void)
 	unsigned lcore, i = 0;
 	int ret;
 
+	/* Running from the first launch on, so dp_fini() waits for what started. */
+	dp.running = true;
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		if (i >= dp.n_workers)
 			break;
@@ -503,10 +548,7 @@ dp_start(void)
 			return ret;
 		i++;
 	}
-	if (i < dp.n_workers)
-		return -ENODEV;
-	dp.running = true;
-	return 0;
+	return i < dp.n_workers ? -ENODEV : 0;
 }
 
 void
@@ -595,8 +637,25 @@ dp_snapshot_free(struct dp_snapshot *s)
 		fdb_destroy(s->vswitches[i].statics);
 		free(s->vswitches[i].flood_start);
 		free(s->vswitches[i].flood_ports);
+		free(s->vswitches[i].flood_tagged);
 	}
 	free(s);
+}
+
+int
+dp_vswitch_add_static(struct dp_snapshot *s, const struct dp_port *port,
+		const struct rte_ether_addr *mac)
+{
+	struct fdb *t = s->vswitches[port->vswitch].statics;
+	uint64_t key = fdb_key(0, mac);
+	int ret;
+
+	ret = fdb_set(t, key, port->index, 0);
+	if (ret != 0)
+		return ret;
+	/* Access ports carry one VLAN: the entry holds it for the hot path. */
+	fdb_find(t, key)->vid = port->vlan.tagged ? FDB_VID_ANY : port->vlan.access_vid;
+	return 0;
 }
 
 int
@@ -607,9 +666,11 @@ dp_vswitch_build_flood(struct dp_snapshot *s, unsigned v)
 
 	free(vs->flood_start);
 	free(vs->flood_ports);
+	free(vs->flood_tagged);
 	vs->flood_ports = NULL;
 	vs->flood_start = calloc(VLAN_VID_COUNT + 1, sizeof(*vs->flood_start));
-	if (vs->flood_start == NULL)
+	vs->flood_tagged = calloc(VLAN_VID_COUNT, sizeof(*vs->flood_tagged));
+	if (vs->flood_start == NULL || vs->flood_tagged == NULL)
 		return -ENOMEM;
 	for (vid = 0; vid < VLAN_VID_COUNT; vid++) {
 		vs->flood_start[vid] = total;
@@ -631,10 +692,22 @@ dp_vswitch_build_flood(struct dp_snapshot *s, unsigned v)
 			const struct dp_port *p = s->ports[i];
 
 			if (p != NULL && p->vswitch == v && p->kind == DP_PORT_VM &&
-					vlan_carries(&p->vlan, vid))
+					vlan_carries(&p->vlan, vid)) {
 				vs->flood_ports[total++] = i;
+				vs->flood_tagged[vid] |= p->vlan.tagged;
+			}
 		}
 	return 0;
+}
+
+void
+dp_worker_stats_get(unsigned id, struct dp_worker_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (id >= dp.n_workers)
+		return;
+	*out = dp.workers[id]->ws;
+	out->lcore = dp.workers[id]->lcore;
 }
 
 void

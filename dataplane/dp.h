@@ -115,6 +115,7 @@ struct dp_vswitch {
 	struct fdb *learned[DP_MAX_WORKERS]; /* (VLAN, MAC) -> port, one per worker, owned by it */
 	uint32_t *flood_start; /* [VLAN_VID_COUNT + 1]: VM ports of VLAN v are */
 	uint16_t *flood_ports; /* flood_ports[flood_start[v] .. flood_start[v + 1]) */
+	uint8_t *flood_tagged; /* [VLAN_VID_COUNT]: a VGT/trunk port is among them */
 };
 
 /* A (port, queue) a worker polls. */
@@ -172,6 +173,12 @@ struct dp_snapshot *dp_snapshot_new(void);
 void dp_snapshot_free(struct dp_snapshot *s); /* frees ports and flood lists, not learned tables */
 struct dp_port *dp_port_new(void);
 /*
+ * Make port (already in s, a VM port) the static owner of mac in its
+ * vSwitch. 0 or -ENOSPC.
+ */
+int dp_vswitch_add_static(struct dp_snapshot *s, const struct dp_port *port,
+		const struct rte_ether_addr *mac);
+/*
  * Compute a vSwitch's flood lists from its VM ports in s (call once all
  * ports are in). 0 or -ENOMEM.
  */
@@ -186,6 +193,19 @@ void dp_publish(struct dp_snapshot *s);
 const struct dp_snapshot *dp_current(void);
 /* Wait until every worker has passed a quiescent state (RCU grace period). */
 void dp_synchronize(void);
+
+/* A worker's own counters: where its cycles go. */
+struct dp_worker_stats {
+	unsigned lcore;	      /* EAL lcore */
+	uint64_t loops;	      /* poll loops */
+	uint64_t busy_loops;  /* loops that received at least one frame */
+	uint64_t rx_packets;  /* frames received, all ports */
+	uint64_t busy_cycles; /* TSC cycles in loops that received frames */
+	uint64_t idle_cycles; /* TSC cycles in loops that did not */
+};
+
+/* A worker's counters (id < dp_n_workers()). Main lcore. */
+void dp_worker_stats_get(unsigned id, struct dp_worker_stats *out);
 
 /* Sum of a port's counters over all workers. */
 void dp_port_stats_get(uint16_t port, struct dp_port_stats *out);

@@ -70,6 +70,7 @@ fdb_set(struct fdb *t, uint64_t key, uint16_t port, uint32_t now)
 			return -ENOSPC;
 		e = fdb_insert_slot(t, key);
 		e->key = key;
+		e->vid = FDB_VID_ANY;
 		t->n++;
 	}
 	e->port = port;
@@ -97,6 +98,7 @@ fdb_learn(struct fdb *t, uint64_t key, uint16_t port, uint32_t now)
 	e = fdb_insert_slot(t, key);
 	e->key = key;
 	e->port = port;
+	e->vid = FDB_VID_ANY;
 	e->seen = now;
 	t->n++;
 	return FDB_NEW;

@@ -29,9 +29,11 @@
 struct fdb_entry {
 	uint64_t key;  /* FDB_KEY_VALID | vid << 48 | MAC, or 0 when free */
 	uint16_t port; /* the port index the MAC is behind */
-	uint16_t pad;
+	uint16_t vid;  /* static entries: the one VLAN the port carries, or FDB_VID_ANY */
 	uint32_t seen; /* learned entries: last time seen, in seconds */
 };
+
+#define FDB_VID_ANY UINT16_MAX /* the port carries several VLANs: ask the port */
 
 struct fdb {
 	uint32_t mask;	   /* slots - 1 */
@@ -57,6 +59,20 @@ fdb_key(uint16_t vid, const struct rte_ether_addr *mac)
 
 	memcpy(&k, mac->addr_bytes, RTE_ETHER_ADDR_LEN);
 	return FDB_KEY_VALID | (uint64_t)(vid & 0xfff) << 48 | k;
+}
+
+/*
+ * The key of the MAC at p inside a frame, with one 8-byte load (a 6-byte
+ * copy followed by an 8-byte read would stall store forwarding on every
+ * frame). p must have 8 readable bytes: true for both MACs of a frame.
+ */
+static inline uint64_t
+fdb_key_frame(uint16_t vid, const void *p)
+{
+	uint64_t k;
+
+	memcpy(&k, p, sizeof(k));
+	return FDB_KEY_VALID | (uint64_t)(vid & 0xfff) << 48 | (k & UINT64_C(0xffffffffffff));
 }
 
 /* The MAC and VLAN back from a key. */

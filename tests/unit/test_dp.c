@@ -33,11 +33,20 @@ fake_rx(void *priv, uint16_t q, struct rte_mempool *mp, struct rte_mbuf **pkts, 
 	return 0;
 }
 
+/* Set once a consuming (ethdev) port was given frames in the current burst. */
+static bool consumed_in_burst;
+
 static uint16_t
 fake_tx(void *priv, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct fake *f = priv;
 	uint16_t i, take = n < f->accept ? n : (uint16_t)f->accept;
+
+	/* An ethdev may free what it takes: no copying port may come after it. */
+	if (!f->consumes && consumed_in_burst)
+		fail_msg("a vhost port was sent frames after an ethdev in the same burst");
+	if (f->consumes)
+		consumed_in_burst = true;
 
 	for (i = 0; i < take; i++) {
 		if (f->n < MAX_SEEN) {
@@ -130,7 +139,7 @@ setup(void **state)
 		snap->ports[i] = p;
 		if (i != UPLINK) {
 			mac_of(i, mac.addr_bytes);
-			fdb_set(vs->statics, fdb_key(0, &mac), (uint16_t)i, 0);
+			assert_int_equal(dp_vswitch_add_static(snap, p, &mac), 0);
 		}
 	}
 	assert_int_equal(dp_vswitch_build_flood(snap, 0), 0);
@@ -173,9 +182,16 @@ static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 static const uint8_t ext1[6] = {0x02, 0, 0, 0, 0, 0x01}; /* a host behind the uplink */
 
 static void
+process(unsigned in, struct rte_mbuf **pkts, uint16_t n)
+{
+	consumed_in_burst = false;
+	dp_process(snap, w, snap->ports[in], pkts, n, 0);
+}
+
+static void
 send1(unsigned in, struct rte_mbuf *m)
 {
-	dp_process(snap, w, snap->ports[in], &m, 1, 0);
+	process(in, &m, 1);
 }
 
 static void
@@ -385,7 +401,7 @@ test_peer_down_and_full(void **state)
 	fakes[1].accept = 1;
 	for (unsigned i = 0; i < 4; i++)
 		burst[i] = mk(b, a, false, 0, 60, (uint8_t)(30 + i));
-	dp_process(snap, w, snap->ports[0], burst, 4, 0);
+	process(0, burst, 4);
 	assert_int_equal(fakes[1].n, 1);
 	assert_int_equal(drops(1, DP_DROP_TX_FULL) - full, 3);
 	/* Uplink (consuming) refusing frames: they are freed, nothing leaks. */
@@ -420,7 +436,7 @@ test_mixed_burst_no_leak(void **state)
 			burst[i] = mk(c, a, true, 5, 64, (uint8_t)i); /* refused: tagged */
 		}
 	}
-	dp_process(snap, w, snap->ports[0], burst, DP_BURST, 0);
+	process(0, burst, DP_BURST);
 	/* b: 8 unicast + 8 broadcast, in order; uplink: 8 broadcast + 8 unknown. */
 	assert_int_equal(fakes[1].n, 16);
 	assert_int_equal(fakes[UPLINK].n, 16);
@@ -428,6 +444,44 @@ test_mixed_burst_no_leak(void **state)
 	for (i = 0; i < 16; i++)
 		assert_int_equal(fakes[1].data[i][14], i / 2 * 4 + i % 2);
 	assert_int_equal(rte_mempool_avail_count(dp_mempool()), free_before);
+}
+
+/*
+ * An uplink and a VGT port in one burst, the uplink's slot first: the VGT
+ * port must still get its copy before the ethdev may free the frame.
+ */
+static void
+test_ethdev_last(void **state)
+{
+	struct rte_mbuf *burst[2];
+	uint8_t a[6];
+
+	mac_of(0, a);
+	burst[0] = mk(ext1, a, false, 0, 60, 50);  /* unknown unicast: uplink slot first */
+	burst[1] = mk(bcast, a, false, 0, 60, 51); /* broadcast: VGT e, b, and the uplink */
+	process(0, burst, 2);
+	counts((unsigned[]){0, 1, 0, 0, 1, 0, 2});
+	assert_int_equal(fakes[4].data[0][14], 51);
+}
+
+/* Bytes of tagged deliveries count the tag, and refused ones come off exactly. */
+static void
+test_tagged_bytes(void **state)
+{
+	struct dp_port_stats before, after;
+	uint8_t c[6];
+
+	mac_of(2, c);
+	dp_port_stats_get(4, &before);
+	send1(2, mk(bcast, c, false, 0, 60, 52)); /* VST 10 -> VGT e tagged: 64 bytes */
+	dp_port_stats_get(4, &after);
+	assert_int_equal(after.tx_bytes - before.tx_bytes, 64);
+	fakes[4].up = 0;
+	send1(2, mk(bcast, c, false, 0, 60, 53));
+	dp_port_stats_get(4, &after);
+	assert_int_equal(after.tx_bytes - before.tx_bytes, 64);
+	assert_int_equal(after.tx_packets - before.tx_packets, 1);
+	assert_int_equal(after.drops[DP_DROP_PEER_DOWN] - before.drops[DP_DROP_PEER_DOWN], 1);
 }
 
 int
@@ -445,6 +499,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_vlan_isolation_and_drops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_down_and_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mixed_burst_no_leak, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ethdev_last, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tagged_bytes, setup, teardown),
 	};
 	int ret;
 
