@@ -145,37 +145,61 @@ nomem:
 	return NULL;
 }
 
+/*
+ * Objects and their resources. An object whose resource is released (vh or
+ * eth NULL) keeps its config, so it can be opened again: that is how an
+ * early removal is undone. The snapshot and the methods skip such objects.
+ */
+
+static int
+uplink_open(struct ctl_rt *rt, struct ctl_rt_uplink *u, char *err)
+{
+	char why[256];
+	int idx = index_alloc(rt);
+
+	if (idx < 0) {
+		snprintf(err, CTL_ERR_MAX, "too many ports");
+		return -ENOSPC;
+	}
+	u->eth = dp_ethdev_open(u->cfg.devargs, dp_n_workers(), dp_mempool(), why);
+	if (u->eth == NULL) {
+		snprintf(err, CTL_ERR_MAX, "uplink \"%.63s\": %.180s", u->cfg.name, why);
+		rt->index_used[idx] = false;
+		return -EIO;
+	}
+	u->index = (uint16_t)idx;
+	dp_port_stats_get(u->index, &u->base);
+	RTE_LOG(INFO, USER1, "uplink %s: opened %s as ethdev %u\n", u->cfg.name, u->cfg.devargs,
+			dp_ethdev_port_id(u->eth));
+	return 0;
+}
+
+static void
+uplink_release(struct ctl_rt *rt, struct ctl_rt_uplink *u)
+{
+	if (u->eth == NULL)
+		return;
+	dp_ethdev_close(u->eth);
+	u->eth = NULL;
+	rt->index_used[u->index] = false;
+	RTE_LOG(INFO, USER1, "uplink %s: closed\n", u->cfg.name);
+}
+
 static struct ctl_rt_uplink *
 uplink_create(struct ctl_rt *rt, const struct ctl_uplink *cfg, const char *vswitch, char *err)
 {
-	char why[256];
-	struct ctl_rt_uplink *u;
-	int idx;
+	struct ctl_rt_uplink *u = calloc(1, sizeof(*u));
 
-	u = calloc(1, sizeof(*u));
 	if (u == NULL) {
 		snprintf(err, CTL_ERR_MAX, "out of memory");
 		return NULL;
 	}
-	idx = index_alloc(rt);
-	if (idx < 0) {
-		snprintf(err, CTL_ERR_MAX, "too many ports");
-		free(u);
-		return NULL;
-	}
-	u->eth = dp_ethdev_open(cfg->devargs, dp_n_workers(), dp_mempool(), why);
-	if (u->eth == NULL) {
-		snprintf(err, CTL_ERR_MAX, "uplink \"%.63s\": %.180s", cfg->name, why);
-		rt->index_used[idx] = false;
-		free(u);
-		return NULL;
-	}
 	u->cfg = *cfg;
 	snprintf(u->vswitch, sizeof(u->vswitch), "%s", vswitch);
-	u->index = (uint16_t)idx;
-	dp_port_stats_get(u->index, &u->base);
-	RTE_LOG(INFO, USER1, "uplink %s: opened %s as ethdev %u\n", cfg->name, cfg->devargs,
-		dp_ethdev_port_id(u->eth));
+	if (uplink_open(rt, u, err) != 0) {
+		free(u);
+		return NULL;
+	}
 	return u;
 }
 
@@ -184,42 +208,58 @@ uplink_destroy(struct ctl_rt *rt, struct ctl_rt_uplink *u)
 {
 	if (u == NULL)
 		return;
-	dp_ethdev_close(u->eth);
-	rt->index_used[u->index] = false;
-	RTE_LOG(INFO, USER1, "uplink %s: closed\n", u->cfg.name);
+	uplink_release(rt, u);
 	free(u);
+}
+
+static int
+port_open(struct ctl_rt *rt, struct ctl_rt_port *p, char *err)
+{
+	char why[256];
+	int idx = index_alloc(rt);
+
+	if (idx < 0) {
+		snprintf(err, CTL_ERR_MAX, "too many ports");
+		return -ENOSPC;
+	}
+	p->vh = vh_port_create(p->cfg.socket, p->cfg.mode == CTL_PORT_CLIENT, p->cfg.queues, why);
+	if (p->vh == NULL) {
+		snprintf(err, CTL_ERR_MAX, "port \"%.63s\": %.180s", p->cfg.name, why);
+		rt->index_used[idx] = false;
+		return -EIO;
+	}
+	p->index = (uint16_t)idx;
+	dp_port_stats_get(p->index, &p->base);
+	RTE_LOG(INFO, USER1, "port %s: vhost-user %s on %s\n", p->cfg.name,
+			p->cfg.mode == CTL_PORT_CLIENT ? "client" : "server", p->cfg.socket);
+	return 0;
+}
+
+static void
+port_release(struct ctl_rt *rt, struct ctl_rt_port *p)
+{
+	if (p->vh == NULL)
+		return;
+	vh_port_destroy(p->vh);
+	p->vh = NULL;
+	rt->index_used[p->index] = false;
+	RTE_LOG(INFO, USER1, "port %s: released\n", p->cfg.name);
 }
 
 static struct ctl_rt_port *
 port_create(struct ctl_rt *rt, const struct ctl_port *cfg, char *err)
 {
-	char why[256];
-	struct ctl_rt_port *p;
-	int idx;
+	struct ctl_rt_port *p = calloc(1, sizeof(*p));
 
-	p = calloc(1, sizeof(*p));
 	if (p == NULL) {
 		snprintf(err, CTL_ERR_MAX, "out of memory");
 		return NULL;
 	}
-	idx = index_alloc(rt);
-	if (idx < 0) {
-		snprintf(err, CTL_ERR_MAX, "too many ports");
-		free(p);
-		return NULL;
-	}
-	p->vh = vh_port_create(cfg->socket, cfg->mode == CTL_PORT_CLIENT, cfg->queues, why);
-	if (p->vh == NULL) {
-		snprintf(err, CTL_ERR_MAX, "port \"%.63s\": %.180s", cfg->name, why);
-		rt->index_used[idx] = false;
-		free(p);
-		return NULL;
-	}
 	p->cfg = *cfg;
-	p->index = (uint16_t)idx;
-	dp_port_stats_get(p->index, &p->base);
-	RTE_LOG(INFO, USER1, "port %s: vhost-user %s on %s\n", cfg->name,
-		cfg->mode == CTL_PORT_CLIENT ? "client" : "server", cfg->socket);
+	if (port_open(rt, p, err) != 0) {
+		free(p);
+		return NULL;
+	}
 	return p;
 }
 
@@ -228,9 +268,7 @@ port_destroy(struct ctl_rt *rt, struct ctl_rt_port *p)
 {
 	if (p == NULL)
 		return;
-	vh_port_destroy(p->vh);
-	rt->index_used[p->index] = false;
-	RTE_LOG(INFO, USER1, "port %s: removed\n", p->cfg.name);
+	port_release(rt, p);
 	free(p);
 }
 
@@ -288,8 +326,11 @@ compile(const struct ctl_config *cfg, const struct resolved *r, char *err)
 			goto nomem;
 		for (j = 0; j < vs->n_uplinks; j++) {
 			const struct ctl_rt_uplink *u = r->up[k++];
-			struct dp_port *p = dp_port_new();
+			struct dp_port *p;
 
+			if (u->eth == NULL)
+				continue; /* could not be reopened: see ctl_apply() */
+			p = dp_port_new();
 			if (p == NULL)
 				goto nomem;
 			p->index = u->index;
@@ -308,10 +349,13 @@ compile(const struct ctl_config *cfg, const struct resolved *r, char *err)
 	for (i = 0; i < cfg->n_ports; i++) {
 		const struct ctl_port *c = &cfg->ports[i];
 		const struct ctl_rt_port *rp = r->pt[i];
-		struct dp_port *p = dp_port_new();
 		struct rte_ether_addr mac;
+		struct dp_port *p;
 		unsigned v;
 
+		if (rp->vh == NULL)
+			continue; /* could not be reopened: see ctl_apply() */
+		p = dp_port_new();
 		if (p == NULL)
 			goto nomem;
 		for (v = 0; v < cfg->n_vswitches; v++)
@@ -400,6 +444,9 @@ struct plan {
 	/* New objects to create (next's uplink k / port i), and what was created: */
 	bool up_create[MAX_UPLINKS_ALL];
 	bool pt_create[CTL_MAX_PORTS];
+	/* ...of which those that need a removal first (same device, same socket): */
+	bool up_conflict[MAX_UPLINKS_ALL];
+	bool pt_conflict[CTL_MAX_PORTS];
 	struct ctl_rt_uplink *up_new[MAX_UPLINKS_ALL];
 	struct ctl_rt_port *pt_new[CTL_MAX_PORTS];
 };
@@ -455,41 +502,26 @@ publish(const struct ctl_rt *rt, const struct plan *pl, const struct ctl_config 
 	return 0;
 }
 
-/* Create next's new uplinks and ports; conflicts: only those that need a removal first. */
+/* Create next's new uplinks and ports: the conflicting ones, or the others. */
 static int
 create_objects(struct ctl_rt *rt, struct plan *pl, const struct ctl_config *next, bool conflicts,
-	char *err)
+		char *err)
 {
-	unsigned i, j, k = 0, u;
+	unsigned i, j, k = 0;
 
 	for (i = 0; i < next->n_vswitches; i++)
 		for (j = 0; j < next->vswitches[i].n_uplinks; j++, k++) {
-			const struct ctl_uplink *c = &next->vswitches[i].uplinks[j];
-			bool conflict = false;
-
-			if (!pl->up_create[k] || pl->up_new[k] != NULL)
+			if (!pl->up_create[k] || pl->up_conflict[k] != conflicts)
 				continue;
-			for (u = 0; u < rt->n_uplinks; u++)
-				conflict |= pl->up_removed[u] &&
-					same_device(rt->uplinks[u]->cfg.devargs, c->devargs);
-			if (conflict != conflicts)
-				continue;
-			pl->up_new[k] = uplink_create(rt, c, next->vswitches[i].name, err);
+			pl->up_new[k] = uplink_create(rt, &next->vswitches[i].uplinks[j],
+					next->vswitches[i].name, err);
 			if (pl->up_new[k] == NULL)
 				return -EIO;
 		}
 	for (i = 0; i < next->n_ports; i++) {
-		const struct ctl_port *c = &next->ports[i];
-		bool conflict = false;
-
-		if (!pl->pt_create[i] || pl->pt_new[i] != NULL)
+		if (!pl->pt_create[i] || pl->pt_conflict[i] != conflicts)
 			continue;
-		for (u = 0; u < rt->n_ports; u++)
-			conflict |= pl->pt_removed[u] &&
-				strcmp(rt->ports[u]->cfg.socket, c->socket) == 0;
-		if (conflict != conflicts)
-			continue;
-		pl->pt_new[i] = port_create(rt, c, err);
+		pl->pt_new[i] = port_create(rt, &next->ports[i], err);
 		if (pl->pt_new[i] == NULL)
 			return -EIO;
 	}
@@ -514,9 +546,9 @@ destroy_created(struct ctl_rt *rt, struct plan *pl)
 	pl->n_new_vs = 0;
 }
 
-/* Destroy the removed objects of rt (no snapshot may reference them any more). */
+/* Release the removed objects' resources (no snapshot may reference them any more). */
 static void
-destroy_removed(struct ctl_rt *rt, struct plan *pl)
+release_removed(struct ctl_rt *rt, struct plan *pl)
 {
 	unsigned u;
 
@@ -526,6 +558,38 @@ destroy_removed(struct ctl_rt *rt, struct plan *pl)
 
 			if (v != NULL)
 				fdb_flush_port(v->mirror, rt->uplinks[u]->index);
+			uplink_release(rt, rt->uplinks[u]);
+		}
+	for (u = 0; u < rt->n_ports; u++)
+		if (pl->pt_removed[u])
+			port_release(rt, rt->ports[u]);
+}
+
+/* Undo release_removed(): open the removed objects again, from their config. */
+static void
+reopen_removed(struct ctl_rt *rt, struct plan *pl)
+{
+	char err[CTL_ERR_MAX];
+	unsigned u;
+
+	for (u = 0; u < rt->n_uplinks; u++)
+		if (pl->up_removed[u] && rt->uplinks[u]->eth == NULL &&
+				uplink_open(rt, rt->uplinks[u], err) != 0)
+			RTE_LOG(ERR, USER1, "undo: %s: it stays out of service\n", err);
+	for (u = 0; u < rt->n_ports; u++)
+		if (pl->pt_removed[u] && rt->ports[u]->vh == NULL &&
+				port_open(rt, rt->ports[u], err) != 0)
+			RTE_LOG(ERR, USER1, "undo: %s: it stays out of service\n", err);
+}
+
+/* Free the removed objects for good. */
+static void
+free_removed(struct ctl_rt *rt, struct plan *pl)
+{
+	unsigned u;
+
+	for (u = 0; u < rt->n_uplinks; u++)
+		if (pl->up_removed[u]) {
 			uplink_destroy(rt, rt->uplinks[u]);
 			rt->uplinks[u] = NULL;
 		}
@@ -533,29 +597,6 @@ destroy_removed(struct ctl_rt *rt, struct plan *pl)
 		if (pl->pt_removed[u]) {
 			port_destroy(rt, rt->ports[u]);
 			rt->ports[u] = NULL;
-		}
-}
-
-/* Recreate removed objects from their config (undo of an early removal). */
-static void
-recreate_removed(struct ctl_rt *rt, struct plan *pl, struct ctl_rt_uplink **old_up,
-	struct ctl_rt_port **old_pt)
-{
-	char err[CTL_ERR_MAX];
-	unsigned u;
-
-	for (u = 0; u < rt->n_uplinks; u++)
-		if (pl->up_removed[u] && rt->uplinks[u] == NULL) {
-			rt->uplinks[u] =
-				uplink_create(rt, &old_up[u]->cfg, old_up[u]->vswitch, err);
-			if (rt->uplinks[u] == NULL)
-				RTE_LOG(ERR, USER1, "rollback: %s\n", err);
-		}
-	for (u = 0; u < rt->n_ports; u++)
-		if (pl->pt_removed[u] && rt->ports[u] == NULL) {
-			rt->ports[u] = port_create(rt, &old_pt[u]->cfg, err);
-			if (rt->ports[u] == NULL)
-				RTE_LOG(ERR, USER1, "rollback: %s\n", err);
 		}
 }
 
@@ -585,8 +626,6 @@ commit_lists(struct ctl_rt *rt, struct plan *pl)
 int
 ctl_apply(struct ctl_rt *rt, struct ctl_config *next, char *err)
 {
-	struct ctl_rt_uplink *old_up_copy[MAX_UPLINKS_ALL] = {0};
-	struct ctl_rt_port **old_pt_copy = NULL;
 	struct ctl_config *inter = NULL;
 	bool conflicts = false, early = false;
 	struct plan *pl;
@@ -602,8 +641,8 @@ ctl_apply(struct ctl_rt *rt, struct ctl_config *next, char *err)
 	for (i = 0; i < next->n_vswitches; i++) {
 		if (ctl_rt_vswitch(rt, next->vswitches[i].name) != NULL)
 			continue;
-		pl->new_vs[pl->n_new_vs] =
-			vswitch_create(rt, next->vswitches[i].name, pl->slot_taken, err);
+		pl->new_vs[pl->n_new_vs] = vswitch_create(rt, next->vswitches[i].name,
+				pl->slot_taken, err);
 		if (pl->new_vs[pl->n_new_vs] == NULL) {
 			ret = -ENOMEM;
 			goto fail;
@@ -622,41 +661,42 @@ ctl_apply(struct ctl_rt *rt, struct ctl_config *next, char *err)
 
 		pl->pt_removed[u] = c == NULL || !port_same(rt->ports[u], c);
 	}
+	/* Creations, and which of them need what a removal frees. */
 	k = 0;
 	for (i = 0; i < next->n_vswitches; i++)
 		for (j = 0; j < next->vswitches[i].n_uplinks; j++, k++) {
-			struct ctl_rt_uplink *old =
-				ctl_rt_uplink(rt, next->vswitches[i].uplinks[j].name);
+			const struct ctl_uplink *c = &next->vswitches[i].uplinks[j];
+			struct ctl_rt_uplink *old = ctl_rt_uplink(rt, c->name);
 
-			pl->up_create[k] = old == NULL ||
-				!uplink_same(old, &next->vswitches[i].uplinks[j],
-					next->vswitches[i].name);
+			pl->up_create[k] = old == NULL || !uplink_same(old, c, next->vswitches[i].name);
+			for (u = 0; pl->up_create[k] && u < rt->n_uplinks; u++)
+				pl->up_conflict[k] |= pl->up_removed[u] &&
+						same_device(rt->uplinks[u]->cfg.devargs, c->devargs);
+			conflicts |= pl->up_conflict[k];
 		}
 	for (i = 0; i < next->n_ports; i++) {
 		struct ctl_rt_port *old = ctl_rt_port(rt, next->ports[i].name);
 
 		pl->pt_create[i] = old == NULL || !port_same(old, &next->ports[i]);
+		for (u = 0; pl->pt_create[i] && u < rt->n_ports; u++)
+			pl->pt_conflict[i] |= pl->pt_removed[u] &&
+					strcmp(rt->ports[u]->cfg.socket, next->ports[i].socket) == 0;
+		conflicts |= pl->pt_conflict[i];
 	}
 
 	ret = create_objects(rt, pl, next, false, err);
 	if (ret != 0)
 		goto fail;
-	/* What is left to create needs a removal first. */
-	k = 0;
-	for (i = 0; i < next->n_vswitches; i++)
-		for (j = 0; j < next->vswitches[i].n_uplinks; j++, k++)
-			conflicts |= pl->up_create[k] && pl->up_new[k] == NULL;
-	for (i = 0; i < next->n_ports; i++)
-		conflicts |= pl->pt_create[i] && pl->pt_new[i] == NULL;
 	if (conflicts) {
-		old_pt_copy = calloc(CTL_MAX_PORTS, sizeof(*old_pt_copy));
+		struct plan keep = {0};
+
+		/* Forward with the running config less what goes, then free it early. */
 		inter = ctl_config_clone(rt->cfg);
-		if (inter == NULL || old_pt_copy == NULL) {
+		if (inter == NULL) {
 			snprintf(err, CTL_ERR_MAX, "out of memory");
 			ret = -ENOMEM;
 			goto fail;
 		}
-		/* The running config without what is removed. */
 		for (u = 0; u < rt->n_uplinks; u++)
 			if (pl->up_removed[u]) {
 				struct ctl_vswitch *vs;
@@ -667,53 +707,25 @@ ctl_apply(struct ctl_rt *rt, struct ctl_config *next, char *err)
 		for (u = 0; u < rt->n_ports; u++)
 			if (pl->pt_removed[u])
 				ctl_config_del_port(inter, rt->ports[u]->cfg.name);
-		struct plan none = {0};
-
-		memcpy(none.up_removed, pl->up_removed, sizeof(none.up_removed));
-		memcpy(none.pt_removed, pl->pt_removed, sizeof(none.pt_removed));
-		ret = publish(rt, &none, inter, err);
+		memcpy(keep.up_removed, pl->up_removed, sizeof(keep.up_removed));
+		memcpy(keep.pt_removed, pl->pt_removed, sizeof(keep.pt_removed));
+		ret = publish(rt, &keep, inter, err);
 		if (ret != 0)
 			goto fail;
-		/* Keep the configs of what goes, to undo. */
-		for (u = 0; u < rt->n_uplinks; u++) {
-			if (pl->up_removed[u]) {
-				old_up_copy[u] = malloc(sizeof(**old_up_copy));
-				if (old_up_copy[u] != NULL)
-					*old_up_copy[u] = *rt->uplinks[u];
-			}
-		}
-		for (u = 0; u < rt->n_ports; u++)
-			if (pl->pt_removed[u]) {
-				old_pt_copy[u] = malloc(sizeof(**old_pt_copy));
-				if (old_pt_copy[u] != NULL)
-					*old_pt_copy[u] = *rt->ports[u];
-			}
-		destroy_removed(rt, pl);
+		release_removed(rt, pl);
 		early = true;
 		ret = create_objects(rt, pl, next, true, err);
-		if (ret != 0) {
-			char why[CTL_ERR_MAX];
-
-			recreate_removed(rt, pl, old_up_copy, old_pt_copy);
-			memset(pl->up_removed, 0, sizeof(pl->up_removed));
-			memset(pl->pt_removed, 0, sizeof(pl->pt_removed));
-			/* Back to the running config; the new objects are dropped below. */
-			struct plan back = {0};
-
-			if (publish(rt, &back, rt->cfg, why) != 0)
-				RTE_LOG(ERR, USER1, "rollback: %s\n", why);
+		if (ret != 0)
 			goto fail;
-		}
 	}
 	ret = publish(rt, pl, next, err);
 	if (ret != 0)
 		goto fail;
-	if (!early)
-		destroy_removed(rt, pl);
+	free_removed(rt, pl);
 	/* vSwitches gone: no snapshot references their tables any more. */
 	for (i = 0; i < DP_MAX_VSWITCHES; i++)
 		if (rt->vswitches[i] != NULL &&
-			ctl_config_vswitch(next, rt->vswitches[i]->name) == NULL) {
+				ctl_config_vswitch(next, rt->vswitches[i]->name) == NULL) {
 			vswitch_free(rt->vswitches[i]);
 			rt->vswitches[i] = NULL;
 		}
@@ -726,17 +738,17 @@ ctl_apply(struct ctl_rt *rt, struct ctl_config *next, char *err)
 	ret = 0;
 	goto out;
 fail:
+	/* What was created goes first: it may hold a socket or device a removed object needs. */
 	destroy_created(rt, pl);
-	if (early)
-		commit_lists(rt, pl);
-out:
-	if (old_pt_copy != NULL) {
-		for (u = 0; u < CTL_MAX_PORTS; u++)
-			free(old_pt_copy[u]);
-		free(old_pt_copy);
-		for (u = 0; u < MAX_UPLINKS_ALL; u++)
-			free(old_up_copy[u]);
+	if (early) {
+		struct plan back = {0};
+		char why[CTL_ERR_MAX];
+
+		reopen_removed(rt, pl);
+		if (publish(rt, &back, rt->cfg, why) != 0)
+			RTE_LOG(ERR, USER1, "undo: %s\n", why);
 	}
+out:
 	ctl_config_free(inter);
 	free(pl);
 	return ret;
@@ -767,7 +779,9 @@ ctl_rt_poll(struct ctl_rt *rt)
 	uint64_t now = ctl_now_sec();
 	unsigned n, i;
 
-	while ((n = dp_events_drain(ev, RTE_DIM(ev))) > 0)
+	/* Bounded: a MAC flood must not keep the control loop from its socket. */
+	for (unsigned rounds = 0; rounds < 64 && (n = dp_events_drain(ev, RTE_DIM(ev))) > 0;
+			rounds++)
 		for (i = 0; i < n; i++) {
 			struct ctl_rt_vswitch *v = ev[i].vswitch < DP_MAX_VSWITCHES
 				? rt->vswitches[ev[i].vswitch]
@@ -793,7 +807,11 @@ ctl_rt_poll(struct ctl_rt *rt)
 		last_link = now;
 		for (i = 0; i < rt->n_uplinks; i++) {
 			struct ctl_rt_uplink *u = rt->uplinks[i];
-			int was = *dp_ethdev_up(u->eth);
+			int was;
+
+			if (u->eth == NULL)
+				continue;
+			was = *dp_ethdev_up(u->eth);
 
 			if (dp_ethdev_poll_link(u->eth) != was)
 				RTE_LOG(NOTICE, USER1, "uplink %s: link %s\n", u->cfg.name,

@@ -331,16 +331,20 @@ m_uplink_list(void *ctx, json_t *params, struct ctl_rpc_error *e)
 
 		for (unsigned j = 0; j < vs->n_uplinks; j++) {
 			const struct ctl_rt_uplink *u = ctl_rt_uplink(d->rt, vs->uplinks[j].name);
-			struct rte_ether_addr mac;
+			struct rte_ether_addr mac = {{0}};
 			char buf[RTE_ETHER_ADDR_FMT_SIZE];
+			const char *link = "failed"; /* could not be reopened after an undo */
 
-			dp_ethdev_mac(u->eth, &mac);
+			if (u->eth != NULL) {
+				dp_ethdev_mac(u->eth, &mac);
+				link = *dp_ethdev_up(u->eth) ? "up" : "down";
+			}
 			rte_ether_format_addr(buf, sizeof(buf), &mac);
 			json_array_append_new(list,
 				json_pack("{s:s, s:s, s:s, s:s, s:s, s:i}", "name", u->cfg.name,
-					"vswitch", vs->name, "devargs", u->cfg.devargs, "link",
-					*dp_ethdev_up(u->eth) ? "up" : "down", "mac", buf,
-					"port_id", dp_ethdev_port_id(u->eth)));
+					"vswitch", vs->name, "devargs", u->cfg.devargs, "link", link,
+					"mac", buf, "port_id",
+					u->eth != NULL ? dp_ethdev_port_id(u->eth) : -1));
 		}
 	}
 	return list;
@@ -574,9 +578,12 @@ m_port_list(void *ctx, json_t *params, struct ctl_rpc_error *e)
 		const struct ctl_rt_port *rp = ctl_rt_port(d->rt, p->name);
 		json_t *o = ctl_port_to_json(p);
 
+		/* "failed": its socket could not be reopened after an undone change. */
 		json_object_set_new(o, "state",
-			json_string(vh_port_connected(rp->vh) ? "connected" : "waiting"));
-		json_object_set_new(o, "connects", json_integer(vh_port_connects(rp->vh)));
+				json_string(rp->vh == NULL ? "failed" :
+						vh_port_connected(rp->vh) ? "connected" : "waiting"));
+		json_object_set_new(o, "connects",
+				json_integer(rp->vh != NULL ? vh_port_connects(rp->vh) : 0));
 		json_array_append_new(list, o);
 	}
 	return list;

@@ -23,6 +23,7 @@
 #include "control/server.h"
 
 #define OUT_MAX (64u << 20) /* a client that lets this much pile up is dropped */
+#define READ_ROUNDS 16	    /* reads per client per poll */
 
 struct client {
 	int fd;
@@ -196,7 +197,11 @@ client_flush(struct client *c)
 static void
 client_answer(struct ctl_server *srv, struct client *c, const char *line, size_t len)
 {
-	char *resp = srv->fn(line, len, srv->arg);
+	char *resp;
+
+	if (c->closing)
+		return; /* its output overflowed or failed: no more work for it */
+	resp = srv->fn(line, len, srv->arg);
 
 	if (resp != NULL) {
 		client_queue(c, resp, strlen(resp));
@@ -204,12 +209,16 @@ client_answer(struct ctl_server *srv, struct client *c, const char *line, size_t
 	}
 }
 
-/* Read what is there; answer every complete line. */
+/*
+ * Read what is there (at most READ_ROUNDS reads, so one busy client cannot
+ * starve the others or the control loop) and answer every complete line.
+ * Only new bytes are scanned for newlines.
+ */
 static void
 client_read(struct ctl_server *srv, struct client *c)
 {
-	for (;;) {
-		size_t start = 0, i;
+	for (unsigned round = 0; round < READ_ROUNDS && !c->closing; round++) {
+		size_t start = 0, i, scanned = c->in_len;
 		ssize_t n;
 
 		if (c->in_cap - c->in_len < 4096) {
@@ -241,7 +250,7 @@ client_read(struct ctl_server *srv, struct client *c)
 			return;
 		}
 		c->in_len += (size_t)n;
-		for (i = 0; i < c->in_len; i++)
+		for (i = scanned; i < c->in_len && !c->closing; i++)
 			if (c->in[i] == '\n') {
 				if (i > start)
 					client_answer(srv, c, c->in + start, i - start);
@@ -317,7 +326,9 @@ ctl_server_poll(struct ctl_server *srv, int timeout_ms)
 	for (i = 1; i < n; i++) {
 		struct client *c = &srv->clients[map[i]];
 
-		if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+		if (pfd[i].revents & (POLLHUP | POLLERR) && c->closing)
+			c->out_len = c->out_off = 0; /* nobody will read what is left */
+		else if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
 			client_read(srv, c);
 		if (c->out_len > c->out_off)
 			client_flush(c);

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <rte_vhost.h>
 
@@ -21,7 +23,8 @@ struct vh_port {
 	char path[PATH_MAX];	 /* the socket */
 	volatile uint8_t up;	 /* a device is ready: workers may call rte_vhost with vid */
 	int vid;		 /* rte_vhost device id while connected, else -1 */
-	uint16_t queues;	 /* queue pairs offered */
+	uint16_t queues;	 /* queue pairs configured */
+	uint16_t nr_qp;		 /* queue pairs the connected peer has (<= queues) */
 	unsigned connects;	 /* new_device calls seen */
 	struct vh_port *next;	 /* registry list */
 };
@@ -40,6 +43,8 @@ vh_rx(void *priv, uint16_t queue, struct rte_mempool *mp, struct rte_mbuf **pkts
 {
 	struct vh_port *p = priv;
 
+	if (unlikely(queue >= p->nr_qp))
+		return 0; /* the peer has fewer queue pairs than configured */
 	return rte_vhost_dequeue_burst(p->vid, queue * 2 + VIRTIO_TXQ, mp, pkts, n);
 }
 
@@ -48,6 +53,8 @@ vh_tx(void *priv, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct vh_port *p = priv;
 
+	if (unlikely(queue >= p->nr_qp))
+		queue %= p->nr_qp;
 	return rte_vhost_enqueue_burst(p->vid, queue * 2 + VIRTIO_RXQ, pkts, n);
 }
 
@@ -92,10 +99,16 @@ new_device(int vid)
 
 	if (p == NULL)
 		return -1;
+	/* A server socket accepts more peers; the port has one device at a time. */
+	if (__atomic_load_n(&p->up, __ATOMIC_ACQUIRE) != 0)
+		return -1;
 	/* We poll: the guest need not kick us, we need not interrupt it. */
 	nr = rte_vhost_get_vring_num(vid);
 	for (q = 0; q < nr; q++)
 		rte_vhost_enable_guest_notification(vid, q, 0);
+	p->nr_qp = RTE_MIN((uint16_t)(nr / 2), p->queues);
+	if (p->nr_qp == 0)
+		return -1;
 	p->vid = vid;
 	p->connects++;
 	__atomic_store_n(&p->up, 1, __ATOMIC_RELEASE);
@@ -149,6 +162,59 @@ static const uint64_t disabled_features = (1ULL << VIRTIO_NET_F_HOST_TSO4) |
 		(1ULL << VIRTIO_NET_F_GUEST_TSO6) | (1ULL << VIRTIO_NET_F_GUEST_ECN) |
 		(1ULL << VIRTIO_NET_F_GUEST_UFO);
 
+/*
+ * Is a socket listening on path (in this network namespace)? Read from
+ * /proc/net/unix rather than by connecting: a vhost-user server (QEMU, a
+ * virtio_user peer) takes a connection as a new backend.
+ */
+static bool
+path_listened(const char *path)
+{
+	char line[512 + PATH_MAX];
+	bool live = false;
+	FILE *f = fopen("/proc/net/unix", "r");
+
+	if (f == NULL)
+		return true; /* cannot tell: do not touch it */
+	while (!live && fgets(line, sizeof(line), f) != NULL) {
+		unsigned long flags;
+		char name[PATH_MAX];
+
+		/* Num RefCount Protocol Flags Type St Inode Path */
+		if (sscanf(line, "%*s %*s %*s %lx %*s %*s %*s %4095s", &flags, name) == 2 &&
+				(flags & 0x10000) != 0 /* __SO_ACCEPTCON: listening */ &&
+				strcmp(name, path) == 0)
+			live = true;
+	}
+	fclose(f);
+	return live;
+}
+
+/*
+ * Before listening on path: a live socket there belongs to someone else and
+ * must stay (rte_vhost would fail to bind, then unlink it while cleaning up);
+ * a dead one is left over and goes. 0, or -EADDRINUSE / -EEXIST with err.
+ */
+static int
+server_path_free(const char *path, char *err)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0)
+		return 0;
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, 256, "%s exists and is not a socket", path);
+		return -EEXIST;
+	}
+	if (path_listened(path)) {
+		snprintf(err, 256, "%s is served by another process (client mode connects to it)",
+				path);
+		return -EADDRINUSE;
+	}
+	unlink(path);
+	return 0;
+}
+
 struct vh_port *
 vh_port_create(const char *path, bool client, uint16_t queues, char *err)
 {
@@ -160,6 +226,14 @@ vh_port_create(const char *path, bool client, uint16_t queues, char *err)
 		snprintf(err, 256, "socket path too long");
 		errno = ENAMETOOLONG;
 		return NULL;
+	}
+	if (!client) {
+		int ret = server_path_free(path, err);
+
+		if (ret != 0) {
+			errno = -ret;
+			return NULL;
+		}
 	}
 	p = calloc(1, sizeof(*p));
 	if (p == NULL) {

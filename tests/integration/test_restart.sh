@@ -59,6 +59,18 @@ it_log "pings lost across kill -9, 0.5 s down on purpose, restart (10 ms apart):
 it_check "the outage is under 2 s of pings" test "${lost:-999}" -lt 200
 it_check "the fake VMs were never restarted" test "$(it_pid testpmd)" = "$testpmd_pid"
 it_check "config unchanged after kill -9" bash -c "'$PT_CLI' --socket '$(pt_sock)' config get --json | cmp -s - '$IT_DIR/config.before'"
+
+# --- identity changes: the port is re-created on the same socket ---
+it_check "port.set --queues 2 re-creates the port" pt port set vm2.eth0 --queues 2
+it_check "it reconnects" it_wait_for 10 pt_ports_connected
+it_check "vm1 pings vm2, configured for 2 queue pairs while its peer has 1" it_ping vm1 10.6.0.2
+# A re-creation that fails is undone: server mode on a socket the fake VM listens on.
+cfg=$(pt config get --json)
+it_check "server mode on the fake VM's own socket is refused" it__not pt port set vm2.eth0 --mode server
+it_check "and the config is unchanged" test "$(pt config get --json)" = "$cfg"
+it_check "vm2 is reconnected as before" it_wait_for 10 pt_ports_connected || { pt port list; tail -20 "$IT_DIR/porticod.log"; }
+it_check "vm1 pings vm2 after the undone change" it_ping vm1 10.6.0.2
+pt port set vm2.eth0 --queues 1 >/dev/null
 pt port stats
 
 # --- a server-mode port: porticod listens; its peer leaves and comes back ---
