@@ -12,12 +12,12 @@
 
 #define HIST_SUB_BITS 6
 #define HIST_SUB (1u << HIST_SUB_BITS) /* linear sub-buckets per power of two */
-#define HIST_EXP 40			/* powers of two covered */
+#define HIST_EXP 40 /* powers of two covered */
 #define HIST_BUCKETS (HIST_SUB * (HIST_EXP + 1))
 
 struct hist {
 	uint64_t count[HIST_BUCKETS];
-	uint64_t n;   /* values recorded */
+	uint64_t n; /* values recorded */
 	uint64_t sum; /* of the values, for the mean */
 	uint64_t min;
 	uint64_t max;
@@ -84,7 +84,9 @@ hist_quantile(const struct hist *h, double q)
 		seen += h->count[i];
 		if (seen > want) {
 			/* The bucket's highest value, as HDR histograms report. */
-			uint64_t v = i < HIST_SUB ? i : hist_value(i) + (UINT64_C(1) << (i / HIST_SUB)) - 1;
+			uint64_t v = i < HIST_SUB
+				? i
+				: hist_value(i) + (UINT64_C(1) << (i / HIST_SUB)) - 1;
 
 			return v < h->min ? h->min : v > h->max ? h->max : v;
 		}

@@ -69,7 +69,7 @@ struct stream {
 	/* Worker state. */
 	uint8_t tmpl[HDR_LEN + 4]; /* header template (with room for a tag) */
 	uint16_t hdr_len;
-	bool vary_ip;	/* addresses cycle: rewrite them and the checksum per frame */
+	bool vary_ip; /* addresses cycle: rewrite them and the checksum per frame */
 	bool vary_port; /* UDP ports cycle */
 	uint64_t next_seq;
 	uint64_t tx_packets; /* written by the worker only */
@@ -101,7 +101,7 @@ static struct {
 	struct rte_mempool *mp;
 	volatile bool sending; /* worker sends while set */
 	volatile bool running; /* worker polls while set */
-	volatile bool window;  /* latency is recorded while set */
+	volatile bool window; /* latency is recorded while set */
 } g = {
 	.duration = 10,
 	.warmup = 2,
@@ -128,7 +128,8 @@ usage(FILE *f)
 		"usage: portico-pktgen --cpu N --port SPEC [--port SPEC...] --stream SPEC [...]\n"
 		"         [--duration S] [--warmup S] [--drain S] [--speed BPS] [--json FILE|-]\n"
 		"         [--quiet] [--link-timeout S] [--eal \"EAL args\"] [--latency-every N]\n"
-		"  --port vhost:PATH[,server|,client][,mrg_rxbuf=0|1][,in_order=0|1][,packed_vq=0|1]\n"
+		"  --port "
+		"vhost:PATH[,server|,client][,mrg_rxbuf=0|1][,in_order=0|1][,packed_vq=0|1]\n"
 		"         [,queue_size=N]   a virtio_user port (server by default)\n"
 		"  --port dev:DEVARGS      any DPDK device\n"
 		"  --stream tx=P,rx=P,size=64,rate=max|PPS|N%%[,count=N][,src_mac=M][,dst_mac=M]\n"
@@ -297,25 +298,27 @@ port_vdev(unsigned i, char *out, size_t len)
 		char buf[256], *tok, *save = NULL;
 
 		snprintf(path, sizeof(path), "%.*s",
-				(int)(comma ? (size_t)(comma - spec - 6) : strlen(spec + 6)), spec + 6);
+			(int)(comma ? (size_t)(comma - spec - 6) : strlen(spec + 6)), spec + 6);
 		if (comma != NULL) {
 			snprintf(buf, sizeof(buf), "%s", comma + 1);
-			for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			for (tok = strtok_r(buf, ",", &save); tok;
+				tok = strtok_r(NULL, ",", &save)) {
 				if (strcmp(tok, "server") == 0)
 					server = true;
 				else if (strcmp(tok, "client") == 0)
 					server = false;
 				else if (sscanf(tok, "mrg_rxbuf=%7s", mrg) == 1 ||
-						sscanf(tok, "in_order=%7s", inord) == 1 ||
-						sscanf(tok, "packed_vq=%7s", packed) == 1 ||
-						sscanf(tok, "queue_size=%15s", qs) == 1)
+					sscanf(tok, "in_order=%7s", inord) == 1 ||
+					sscanf(tok, "packed_vq=%7s", packed) == 1 ||
+					sscanf(tok, "queue_size=%15s", qs) == 1)
 					;
 				else
 					return -EINVAL;
 			}
 		}
-		snprintf(opts, sizeof(opts), "server=%d,mrg_rxbuf=%s,in_order=%s,packed_vq=%s,queue_size=%s",
-				server, mrg, inord, packed, qs);
+		snprintf(opts, sizeof(opts),
+			"server=%d,mrg_rxbuf=%s,in_order=%s,packed_vq=%s,queue_size=%s", server,
+			mrg, inord, packed, qs);
 		snprintf(out, len, "net_virtio_user%u,path=%s,%s", i, path, opts);
 		return 0;
 	}
@@ -443,7 +446,7 @@ worker(void *arg)
 
 				if (st->rate_pps > 0) {
 					uint64_t due = (uint64_t)((double)(now - st->start_tsc) *
-							st->rate_pps / (double)hz);
+						st->rate_pps / (double)hz);
 
 					want = due > st->tx_packets ? due - st->tx_packets : 0;
 					if (want > BURST)
@@ -460,7 +463,8 @@ worker(void *arg)
 				n = (uint16_t)want;
 				sent = rte_eth_tx_burst(g.ports[st->tx_port].id, 0, pkts, n);
 				if (sent < n) {
-					/* Backpressure: give the sequence numbers back, retry later. */
+					/* Backpressure: give the sequence numbers back, retry
+					 * later. */
 					g.ports[st->tx_port].tx_refused += n - sent;
 					st->next_seq -= n - sent;
 					rte_pktmbuf_free_bulk(pkts + sent, n - sent);
@@ -509,7 +513,7 @@ links_up(void)
 		struct rte_eth_link link;
 
 		if (rte_eth_link_get_nowait(g.ports[i].id, &link) != 0 ||
-				link.link_status != RTE_ETH_LINK_UP)
+			link.link_status != RTE_ETH_LINK_UP)
 			return false;
 	}
 	return true;
@@ -554,17 +558,19 @@ summary(FILE *f, const struct snap *w0, const struct snap *w1)
 
 		fprintf(f,
 			"%s\n  {\"id\": %u, \"tx_port\": %u, \"rx_port\": %d, \"size\": %u, "
-			"\"rate\": \"%s\", \"tx_packets\": %lu, \"rx_packets\": %lu, \"lost\": %ld,\n"
-			"   \"window\": {\"tx_packets\": %lu, \"rx_packets\": %lu, \"tx_pps\": %.1f, "
+			"\"rate\": \"%s\", \"tx_packets\": %lu, \"rx_packets\": %lu, \"lost\": "
+			"%ld,\n"
+			"   \"window\": {\"tx_packets\": %lu, \"rx_packets\": %lu, \"tx_pps\": "
+			"%.1f, "
 			"\"rx_pps\": %.1f, \"rx_bps\": %.1f},\n"
-			"   \"latency_ns\": {\"samples\": %lu, \"min\": %.0f, \"avg\": %.0f, \"p50\": %.0f, "
+			"   \"latency_ns\": {\"samples\": %lu, \"min\": %.0f, \"avg\": %.0f, "
+			"\"p50\": %.0f, "
 			"\"p90\": %.0f, \"p99\": %.0f, \"p99.9\": %.0f, \"max\": %.0f}}",
 			i ? "," : "", i, st->tx_port, st->rx_port, st->size, st->rate_text,
-			st->tx_packets, st->rx_packets,
-			(long)st->tx_packets - (long)st->rx_packets, wtx, wrx, win > 0 ? wtx / win : 0,
-			win > 0 ? wrx / win : 0,
-			win > 0 ? (double)(w1->rx_bytes[i] - w0->rx_bytes[i]) * 8 / win : 0,
-			h->n, h->n ? (double)h->min * ns : 0, h->n ? (double)h->sum / h->n * ns : 0,
+			st->tx_packets, st->rx_packets, (long)st->tx_packets - (long)st->rx_packets,
+			wtx, wrx, win > 0 ? wtx / win : 0, win > 0 ? wrx / win : 0,
+			win > 0 ? (double)(w1->rx_bytes[i] - w0->rx_bytes[i]) * 8 / win : 0, h->n,
+			h->n ? (double)h->min * ns : 0, h->n ? (double)h->sum / h->n * ns : 0,
 			(double)hist_quantile(h, 0.5) * ns, (double)hist_quantile(h, 0.9) * ns,
 			(double)hist_quantile(h, 0.99) * ns, (double)hist_quantile(h, 0.999) * ns,
 			(double)h->max * ns);
@@ -576,7 +582,8 @@ summary(FILE *f, const struct snap *w0, const struct snap *w1)
 		if (rte_eth_stats_get(g.ports[i].id, &es) != 0)
 			memset(&es, 0, sizeof(es));
 		fprintf(f,
-			"%s\n  {\"id\": %u, \"name\": \"%s\", \"ipackets\": %lu, \"opackets\": %lu, "
+			"%s\n  {\"id\": %u, \"name\": \"%s\", \"ipackets\": %lu, \"opackets\": "
+			"%lu, "
 			"\"tx_refused\": %lu}",
 			i ? "," : "", i, g.ports[i].name, es.ipackets, es.opackets,
 			g.ports[i].tx_refused);
@@ -667,7 +674,8 @@ main(int argc, char **argv)
 			goto usage;
 	for (i = 0; i < g.n_streams; i++)
 		if (g.streams[i].tx_port >= g.n_ports || g.streams[i].rx_port >= (int)g.n_ports) {
-			fprintf(stderr, "portico-pktgen: stream %u names a port that does not exist\n", i);
+			fprintf(stderr,
+				"portico-pktgen: stream %u names a port that does not exist\n", i);
 			goto usage;
 		}
 
@@ -694,7 +702,7 @@ main(int argc, char **argv)
 		eal_argv[eal_argc++] = vdevs[i];
 	}
 	for (tok = strtok_r(g.eal_extra, " ", &save); tok && eal_argc < 62;
-			tok = strtok_r(NULL, " ", &save))
+		tok = strtok_r(NULL, " ", &save))
 		eal_argv[eal_argc++] = tok;
 	eal_argv[eal_argc] = NULL;
 
@@ -711,7 +719,7 @@ main(int argc, char **argv)
 		if (g.streams[i].size > max_size)
 			max_size = g.streams[i].size;
 	g.mp = rte_pktmbuf_pool_create("pktgen", N_MBUFS, 256, 0,
-			(uint16_t)(RTE_PKTMBUF_HEADROOM + max_size), rte_socket_id());
+		(uint16_t)(RTE_PKTMBUF_HEADROOM + max_size), rte_socket_id());
 	if (g.mp == NULL) {
 		fprintf(stderr, "portico-pktgen: no mbuf pool: %s\n", rte_strerror(rte_errno));
 		goto fail;
@@ -760,7 +768,7 @@ main(int argc, char **argv)
 			fprintf(stderr, "\r%5.0f s", t + 0.1);
 			for (i = 0; i < g.n_streams; i++)
 				fprintf(stderr, "  s%u tx %lu rx %lu", i, g.streams[i].tx_packets,
-						g.streams[i].rx_packets);
+					g.streams[i].rx_packets);
 			fflush(stderr);
 		}
 	}

@@ -170,7 +170,7 @@ uplink_open(struct ctl_rt *rt, struct ctl_rt_uplink *u, char *err)
 	u->index = (uint16_t)idx;
 	dp_port_stats_get(u->index, &u->base);
 	RTE_LOG(INFO, USER1, "uplink %s: opened %s as ethdev %u\n", u->cfg.name, u->cfg.devargs,
-			dp_ethdev_port_id(u->eth));
+		dp_ethdev_port_id(u->eth));
 	return 0;
 }
 
@@ -231,7 +231,7 @@ port_open(struct ctl_rt *rt, struct ctl_rt_port *p, char *err)
 	p->index = (uint16_t)idx;
 	dp_port_stats_get(p->index, &p->base);
 	RTE_LOG(INFO, USER1, "port %s: vhost-user %s on %s\n", p->cfg.name,
-			p->cfg.mode == CTL_PORT_CLIENT ? "client" : "server", p->cfg.socket);
+		p->cfg.mode == CTL_PORT_CLIENT ? "client" : "server", p->cfg.socket);
 	return 0;
 }
 
@@ -505,7 +505,7 @@ publish(const struct ctl_rt *rt, const struct plan *pl, const struct ctl_config 
 /* Create next's new uplinks and ports: the conflicting ones, or the others. */
 static int
 create_objects(struct ctl_rt *rt, struct plan *pl, const struct ctl_config *next, bool conflicts,
-		char *err)
+	char *err)
 {
 	unsigned i, j, k = 0;
 
@@ -513,8 +513,8 @@ create_objects(struct ctl_rt *rt, struct plan *pl, const struct ctl_config *next
 		for (j = 0; j < next->vswitches[i].n_uplinks; j++, k++) {
 			if (!pl->up_create[k] || pl->up_conflict[k] != conflicts)
 				continue;
-			pl->up_new[k] = uplink_create(rt, &next->vswitches[i].uplinks[j],
-					next->vswitches[i].name, err);
+			pl->up_new[k] = uplink_create(
+				rt, &next->vswitches[i].uplinks[j], next->vswitches[i].name, err);
 			if (pl->up_new[k] == NULL)
 				return -EIO;
 		}
@@ -574,11 +574,11 @@ reopen_removed(struct ctl_rt *rt, struct plan *pl)
 
 	for (u = 0; u < rt->n_uplinks; u++)
 		if (pl->up_removed[u] && rt->uplinks[u]->eth == NULL &&
-				uplink_open(rt, rt->uplinks[u], err) != 0)
+			uplink_open(rt, rt->uplinks[u], err) != 0)
 			RTE_LOG(ERR, USER1, "undo: %s: it stays out of service\n", err);
 	for (u = 0; u < rt->n_ports; u++)
 		if (pl->pt_removed[u] && rt->ports[u]->vh == NULL &&
-				port_open(rt, rt->ports[u], err) != 0)
+			port_open(rt, rt->ports[u], err) != 0)
 			RTE_LOG(ERR, USER1, "undo: %s: it stays out of service\n", err);
 }
 
@@ -641,8 +641,8 @@ ctl_apply(struct ctl_rt *rt, struct ctl_config *next, char *err)
 	for (i = 0; i < next->n_vswitches; i++) {
 		if (ctl_rt_vswitch(rt, next->vswitches[i].name) != NULL)
 			continue;
-		pl->new_vs[pl->n_new_vs] = vswitch_create(rt, next->vswitches[i].name,
-				pl->slot_taken, err);
+		pl->new_vs[pl->n_new_vs] =
+			vswitch_create(rt, next->vswitches[i].name, pl->slot_taken, err);
 		if (pl->new_vs[pl->n_new_vs] == NULL) {
 			ret = -ENOMEM;
 			goto fail;
@@ -668,10 +668,11 @@ ctl_apply(struct ctl_rt *rt, struct ctl_config *next, char *err)
 			const struct ctl_uplink *c = &next->vswitches[i].uplinks[j];
 			struct ctl_rt_uplink *old = ctl_rt_uplink(rt, c->name);
 
-			pl->up_create[k] = old == NULL || !uplink_same(old, c, next->vswitches[i].name);
+			pl->up_create[k] =
+				old == NULL || !uplink_same(old, c, next->vswitches[i].name);
 			for (u = 0; pl->up_create[k] && u < rt->n_uplinks; u++)
 				pl->up_conflict[k] |= pl->up_removed[u] &&
-						same_device(rt->uplinks[u]->cfg.devargs, c->devargs);
+					same_device(rt->uplinks[u]->cfg.devargs, c->devargs);
 			conflicts |= pl->up_conflict[k];
 		}
 	for (i = 0; i < next->n_ports; i++) {
@@ -680,7 +681,7 @@ ctl_apply(struct ctl_rt *rt, struct ctl_config *next, char *err)
 		pl->pt_create[i] = old == NULL || !port_same(old, &next->ports[i]);
 		for (u = 0; pl->pt_create[i] && u < rt->n_ports; u++)
 			pl->pt_conflict[i] |= pl->pt_removed[u] &&
-					strcmp(rt->ports[u]->cfg.socket, next->ports[i].socket) == 0;
+				strcmp(rt->ports[u]->cfg.socket, next->ports[i].socket) == 0;
 		conflicts |= pl->pt_conflict[i];
 	}
 
@@ -725,7 +726,7 @@ ctl_apply(struct ctl_rt *rt, struct ctl_config *next, char *err)
 	/* vSwitches gone: no snapshot references their tables any more. */
 	for (i = 0; i < DP_MAX_VSWITCHES; i++)
 		if (rt->vswitches[i] != NULL &&
-				ctl_config_vswitch(next, rt->vswitches[i]->name) == NULL) {
+			ctl_config_vswitch(next, rt->vswitches[i]->name) == NULL) {
 			vswitch_free(rt->vswitches[i]);
 			rt->vswitches[i] = NULL;
 		}
@@ -781,7 +782,7 @@ ctl_rt_poll(struct ctl_rt *rt)
 
 	/* Bounded: a MAC flood must not keep the control loop from its socket. */
 	for (unsigned rounds = 0; rounds < 64 && (n = dp_events_drain(ev, RTE_DIM(ev))) > 0;
-			rounds++)
+		rounds++)
 		for (i = 0; i < n; i++) {
 			struct ctl_rt_vswitch *v = ev[i].vswitch < DP_MAX_VSWITCHES
 				? rt->vswitches[ev[i].vswitch]

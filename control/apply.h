@@ -22,25 +22,25 @@
 
 /* A VM port's runtime. */
 struct ctl_rt_port {
-	struct ctl_port cfg;	    /* what it was created from */
-	struct vh_port *vh;	    /* its vhost-user socket */
-	uint16_t index;		    /* dataplane port index */
+	struct ctl_port cfg; /* what it was created from */
+	struct vh_port *vh; /* its vhost-user socket */
+	uint16_t index; /* dataplane port index */
 	struct dp_port_stats base; /* counters of the index when created (reported as 0) */
 };
 
 /* An uplink's runtime. */
 struct ctl_rt_uplink {
-	struct ctl_uplink cfg;	    /* what it was created from */
+	struct ctl_uplink cfg; /* what it was created from */
 	char vswitch[CTL_NAME_MAX]; /* its vSwitch */
-	struct dp_ethdev *eth;	    /* the opened ethdev */
-	uint16_t index;		    /* dataplane port index */
-	struct dp_port_stats base;  /* counters of the index when created */
+	struct dp_ethdev *eth; /* the opened ethdev */
+	uint16_t index; /* dataplane port index */
+	struct dp_port_stats base; /* counters of the index when created */
 };
 
 /* A vSwitch's runtime. */
 struct ctl_rt_vswitch {
 	char name[CTL_NAME_MAX];
-	uint8_t index;			     /* stable dataplane vSwitch index */
+	uint8_t index; /* stable dataplane vSwitch index */
 	struct fdb *learned[DP_MAX_WORKERS]; /* per worker, owned by the worker while published */
 	struct fdb *mirror; /* control's view of learned MACs, from events; seen = learned at */
 };

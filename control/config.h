@@ -21,59 +21,59 @@
 #include <jansson.h>
 
 #define CTL_ERR_MAX 256
-#define CTL_NAME_MAX 64	    /* names of vSwitches, uplinks, port groups, ports, with NUL */
+#define CTL_NAME_MAX 64 /* names of vSwitches, uplinks, port groups, ports, with NUL */
 #define CTL_DEVARGS_MAX 256 /* DPDK devargs string, with NUL */
-#define CTL_PATH_MAX 108    /* a unix socket path (sizeof sun_path), with NUL */
+#define CTL_PATH_MAX 108 /* a unix socket path (sizeof sun_path), with NUL */
 #define CTL_MAX_VSWITCHES 16
-#define CTL_MAX_UPLINKS 8	/* per vSwitch; DPDK here has 32 ethdevs in all */
-#define CTL_MAX_PORTGROUPS 512	/* per vSwitch, as vSphere */
-#define CTL_MAX_PORTS 1024	/* rte_vhost's limit per process */
-#define CTL_MAX_VLAN_RANGES 64	/* trunk ranges per port group */
-#define CTL_MAX_QUEUES 8	/* queue pairs per vhost-user port */
+#define CTL_MAX_UPLINKS 8 /* per vSwitch; DPDK here has 32 ethdevs in all */
+#define CTL_MAX_PORTGROUPS 512 /* per vSwitch, as vSphere */
+#define CTL_MAX_PORTS 1024 /* rte_vhost's limit per process */
+#define CTL_MAX_VLAN_RANGES 64 /* trunk ranges per port group */
+#define CTL_MAX_QUEUES 8 /* queue pairs per vhost-user port */
 #define CTL_MTU_MIN 68
 #define CTL_MTU_MAX 9000
 #define CTL_MTU_DEFAULT 1500
 
 /* How a port group treats 802.1Q tags (vsphere-semantics.md, VLAN). */
 enum ctl_vlan_mode {
-	CTL_VLAN_NONE,	/* 0: EST, untagged everywhere */
-	CTL_VLAN_VST,	/* 1-4094: the switch tags toward uplinks, strips toward VMs */
-	CTL_VLAN_VGT,	/* 4095: guest tags, every VLAN passes unchanged */
+	CTL_VLAN_NONE, /* 0: EST, untagged everywhere */
+	CTL_VLAN_VST, /* 1-4094: the switch tags toward uplinks, strips toward VMs */
+	CTL_VLAN_VGT, /* 4095: guest tags, every VLAN passes unchanged */
 	CTL_VLAN_TRUNK, /* like VGT, only the listed VLAN IDs (0 = untagged) */
 };
 
 /* An inclusive range of VLAN IDs, 0 <= first <= last <= 4094. */
 struct ctl_vlan_range {
 	uint16_t first; /* first VLAN ID of the range */
-	uint16_t last;	/* last VLAN ID of the range, included */
+	uint16_t last; /* last VLAN ID of the range, included */
 };
 
 /* A port group's VLAN setting. */
 struct ctl_vlan {
 	enum ctl_vlan_mode mode; /* which of the four settings */
-	uint16_t vid;		 /* VST: the VLAN ID (1-4094); 0 otherwise */
-	uint16_t n_ranges;	 /* TRUNK: number of ranges used */
+	uint16_t vid; /* VST: the VLAN ID (1-4094); 0 otherwise */
+	uint16_t n_ranges; /* TRUNK: number of ranges used */
 	struct ctl_vlan_range ranges[CTL_MAX_VLAN_RANGES]; /* TRUNK: the ranges, as given */
 };
 
 /* A physical (or virtual) NIC of a vSwitch, opened as a DPDK ethdev. */
 struct ctl_uplink {
-	char name[CTL_NAME_MAX];	 /* unique among all uplinks of all vSwitches */
+	char name[CTL_NAME_MAX]; /* unique among all uplinks of all vSwitches */
 	char devargs[CTL_DEVARGS_MAX]; /* e.g. "net_af_packet0,iface=veth0" */
 };
 
 /* A port group: a name VM ports attach to, carrying VLAN and policy. */
 struct ctl_portgroup {
 	char name[CTL_NAME_MAX]; /* unique within its vSwitch */
-	struct ctl_vlan vlan;	 /* VLAN setting */
+	struct ctl_vlan vlan; /* VLAN setting */
 };
 
 struct ctl_vswitch {
 	char name[CTL_NAME_MAX]; /* unique on the host */
-	uint32_t mtu;		 /* CTL_MTU_MIN..CTL_MTU_MAX; frames > mtu + 18 are dropped */
-	unsigned n_uplinks;	 /* entries used in uplinks */
+	uint32_t mtu; /* CTL_MTU_MIN..CTL_MTU_MAX; frames > mtu + 18 are dropped */
+	unsigned n_uplinks; /* entries used in uplinks */
 	struct ctl_uplink *uplinks; /* in order: the first healthy one carries floods */
-	unsigned n_portgroups;	    /* entries used in portgroups */
+	unsigned n_portgroups; /* entries used in portgroups */
 	struct ctl_portgroup *portgroups;
 };
 
@@ -89,14 +89,14 @@ enum ctl_port_mode {
 
 /* A VM's vNIC. */
 struct ctl_port {
-	char name[CTL_NAME_MAX];      /* unique on the host, e.g. "vm1.eth0" */
-	char vswitch[CTL_NAME_MAX];   /* the vSwitch it is on */
+	char name[CTL_NAME_MAX]; /* unique on the host, e.g. "vm1.eth0" */
+	char vswitch[CTL_NAME_MAX]; /* the vSwitch it is on */
 	char portgroup[CTL_NAME_MAX]; /* a port group of that vSwitch */
-	enum ctl_port_type type;      /* only vhost-user today */
-	char socket[CTL_PATH_MAX];    /* absolute path of the vhost-user socket */
-	enum ctl_port_mode mode;      /* client (default) or server */
-	uint8_t mac[6];		      /* configured MAC: unicast, unique within the vSwitch */
-	uint16_t queues;	      /* queue pairs, 1..CTL_MAX_QUEUES, default 1 */
+	enum ctl_port_type type; /* only vhost-user today */
+	char socket[CTL_PATH_MAX]; /* absolute path of the vhost-user socket */
+	enum ctl_port_mode mode; /* client (default) or server */
+	uint8_t mac[6]; /* configured MAC: unicast, unique within the vSwitch */
+	uint16_t queues; /* queue pairs, 1..CTL_MAX_QUEUES, default 1 */
 };
 
 /* The whole desired state. */
@@ -116,8 +116,8 @@ void ctl_config_free(struct ctl_config *cfg); /* NULL is a no-op */
 struct ctl_vswitch *ctl_config_vswitch(const struct ctl_config *cfg, const char *name);
 struct ctl_portgroup *ctl_vswitch_portgroup(const struct ctl_vswitch *vs, const char *name);
 /* An uplink by name across all vSwitches; *vs_out (if not NULL) gets its vSwitch. */
-struct ctl_uplink *ctl_config_uplink(const struct ctl_config *cfg, const char *name,
-		struct ctl_vswitch **vs_out);
+struct ctl_uplink *ctl_config_uplink(
+	const struct ctl_config *cfg, const char *name, struct ctl_vswitch **vs_out);
 struct ctl_port *ctl_config_port(const struct ctl_config *cfg, const char *name);
 
 /*
@@ -169,23 +169,23 @@ json_t *ctl_config_to_json(const struct ctl_config *cfg);
  */
 int ctl_vlan_from_json(const json_t *v, struct ctl_vlan *out, char *err);
 json_t *ctl_vlan_to_json(const struct ctl_vlan *vlan);
-int ctl_vswitch_from_json(const json_t *obj, const char *const *ignore, struct ctl_vswitch *out,
-		char *err);
-int ctl_vswitch_update_json(const json_t *obj, const char *const *ignore, struct ctl_vswitch *vs,
-		char *err);
+int ctl_vswitch_from_json(
+	const json_t *obj, const char *const *ignore, struct ctl_vswitch *out, char *err);
+int ctl_vswitch_update_json(
+	const json_t *obj, const char *const *ignore, struct ctl_vswitch *vs, char *err);
 json_t *ctl_vswitch_to_json(const struct ctl_vswitch *vs);
-int ctl_uplink_from_json(const json_t *obj, const char *const *ignore, struct ctl_uplink *out,
-		char *err);
+int ctl_uplink_from_json(
+	const json_t *obj, const char *const *ignore, struct ctl_uplink *out, char *err);
 json_t *ctl_uplink_to_json(const struct ctl_uplink *up);
-int ctl_portgroup_from_json(const json_t *obj, const char *const *ignore,
-		struct ctl_portgroup *out, char *err);
-int ctl_portgroup_update_json(const json_t *obj, const char *const *ignore,
-		struct ctl_portgroup *pg, char *err);
+int ctl_portgroup_from_json(
+	const json_t *obj, const char *const *ignore, struct ctl_portgroup *out, char *err);
+int ctl_portgroup_update_json(
+	const json_t *obj, const char *const *ignore, struct ctl_portgroup *pg, char *err);
 json_t *ctl_portgroup_to_json(const struct ctl_portgroup *pg);
-int ctl_port_from_json(const json_t *obj, const char *const *ignore, struct ctl_port *out,
-		char *err);
-int ctl_port_update_json(const json_t *obj, const char *const *ignore, struct ctl_port *port,
-		char *err);
+int ctl_port_from_json(
+	const json_t *obj, const char *const *ignore, struct ctl_port *out, char *err);
+int ctl_port_update_json(
+	const json_t *obj, const char *const *ignore, struct ctl_port *port, char *err);
 json_t *ctl_port_to_json(const struct ctl_port *port);
 
 /* MAC text "52:54:00:00:00:01" <-> bytes. parse returns 0 or -EINVAL. */

@@ -53,8 +53,7 @@ params_only(json_t *params, const char *const *allowed, struct ctl_rpc_error *e)
 	const char *key;
 	json_t *v;
 
-	json_object_foreach(params, key, v)
-	{
+	json_object_foreach (params, key, v) {
 		const char *const *a;
 
 		for (a = allowed; *a != NULL; a++)
@@ -342,8 +341,8 @@ m_uplink_list(void *ctx, json_t *params, struct ctl_rpc_error *e)
 			rte_ether_format_addr(buf, sizeof(buf), &mac);
 			json_array_append_new(list,
 				json_pack("{s:s, s:s, s:s, s:s, s:s, s:i}", "name", u->cfg.name,
-					"vswitch", vs->name, "devargs", u->cfg.devargs, "link", link,
-					"mac", buf, "port_id",
+					"vswitch", vs->name, "devargs", u->cfg.devargs, "link",
+					link, "mac", buf, "port_id",
 					u->eth != NULL ? dp_ethdev_port_id(u->eth) : -1));
 		}
 	}
@@ -580,10 +579,11 @@ m_port_list(void *ctx, json_t *params, struct ctl_rpc_error *e)
 
 		/* "failed": its socket could not be reopened after an undone change. */
 		json_object_set_new(o, "state",
-				json_string(rp->vh == NULL ? "failed" :
-						vh_port_connected(rp->vh) ? "connected" : "waiting"));
-		json_object_set_new(o, "connects",
-				json_integer(rp->vh != NULL ? vh_port_connects(rp->vh) : 0));
+			json_string(rp->vh == NULL		    ? "failed"
+					: vh_port_connected(rp->vh) ? "connected"
+								    : "waiting"));
+		json_object_set_new(
+			o, "connects", json_integer(rp->vh != NULL ? vh_port_connects(rp->vh) : 0));
 		json_array_append_new(list, o);
 	}
 	return list;
@@ -690,8 +690,7 @@ m_fdb_list(void *ctx, json_t *params, struct ctl_rpc_error *e)
 
 		if (v == NULL || (only != NULL && strcmp(only, v->name) != 0))
 			continue;
-		FDB_FOREACH(v->mirror, fe)
-		{
+		FDB_FOREACH (v->mirror, fe) {
 			struct rte_ether_addr ea;
 			uint16_t vid;
 
@@ -723,15 +722,14 @@ m_system_stats(void *ctx, json_t *params, struct ctl_rpc_error *e)
 
 		dp_worker_stats_get(i, &ws);
 		json_array_append_new(workers,
-				json_pack("{s:i, s:i, s:I, s:I, s:I, s:I, s:I}", "worker", (int)i,
-						"lcore", (int)ws.lcore, "loops", (json_int_t)ws.loops,
-						"busy_loops", (json_int_t)ws.busy_loops, "rx_packets",
-						(json_int_t)ws.rx_packets, "busy_cycles",
-						(json_int_t)ws.busy_cycles, "idle_cycles",
-						(json_int_t)ws.idle_cycles));
+			json_pack("{s:i, s:i, s:I, s:I, s:I, s:I, s:I}", "worker", (int)i, "lcore",
+				(int)ws.lcore, "loops", (json_int_t)ws.loops, "busy_loops",
+				(json_int_t)ws.busy_loops, "rx_packets", (json_int_t)ws.rx_packets,
+				"busy_cycles", (json_int_t)ws.busy_cycles, "idle_cycles",
+				(json_int_t)ws.idle_cycles));
 	}
 	return json_pack("{s:I, s:o, s:I}", "tsc_hz", (json_int_t)rte_get_tsc_hz(), "workers",
-			workers, "events_lost", (json_int_t)dp_events_lost());
+		workers, "events_lost", (json_int_t)dp_events_lost());
 }
 
 const struct ctl_method ctl_methods[] = {

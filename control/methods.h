@@ -11,7 +11,7 @@
 
 /* What the methods work on. */
 struct ctl_daemon {
-	struct ctl_rt *rt;	/* the running state */
+	struct ctl_rt *rt; /* the running state */
 	const char *state_path; /* where every change is saved; NULL: not saved */
 };
 

@@ -71,8 +71,7 @@ ctl_rpc_handle(const struct ctl_method *methods, void *ctx, const char *line, si
 		id = NULL;
 		goto answer;
 	}
-	json_object_foreach(req, key, val)
-	{
+	json_object_foreach (req, key, val) {
 		if (strcmp(key, "jsonrpc") && strcmp(key, "id") && strcmp(key, "method") &&
 			strcmp(key, "params")) {
 			ctl_rpc_fail(&e, CTL_RPC_INVALID_REQUEST, "unknown member \"%.64s\"", key);

@@ -24,7 +24,7 @@ enum ctl_rpc_code {
 };
 
 struct ctl_rpc_error {
-	int code;		 /* enum ctl_rpc_code */
+	int code; /* enum ctl_rpc_code */
 	char msg[CTL_ERR_MAX]; /* one line */
 };
 
@@ -45,6 +45,6 @@ char *ctl_rpc_handle(const struct ctl_method *methods, void *ctx, const char *li
 
 /* Fill *e (printf-style); returns NULL, for "return ctl_rpc_fail(...)". */
 json_t *ctl_rpc_fail(struct ctl_rpc_error *e, int code, const char *fmt, ...)
-		__attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4)));
 
 #endif /* PORTICO_CONTROL_RPC_H */

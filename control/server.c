@@ -23,7 +23,7 @@
 #include "control/server.h"
 
 #define OUT_MAX (64u << 20) /* a client that lets this much pile up is dropped */
-#define READ_ROUNDS 16	    /* reads per client per poll */
+#define READ_ROUNDS 16 /* reads per client per poll */
 
 struct client {
 	int fd;

@@ -32,28 +32,28 @@
 
 /* Frames collected for one destination port during a burst. */
 struct dp_out {
-	uint16_t port;			  /* destination port index */
-	uint16_t n;			  /* frames in pkts */
-	uint32_t bytes;			  /* their length in all */
+	uint16_t port; /* destination port index */
+	uint16_t n; /* frames in pkts */
+	uint32_t bytes; /* their length in all */
 	struct rte_mbuf *pkts[DP_BURST]; /* at most one entry per received frame */
 };
 
 /* A worker lcore's own state: written by it alone. */
 struct dp_worker {
-	unsigned id;		 /* worker index: RCU thread id, learned table, tx queue */
-	unsigned lcore;		 /* EAL lcore it runs on */
+	unsigned id; /* worker index: RCU thread id, learned table, tx queue */
+	unsigned lcore; /* EAL lcore it runs on */
 	struct rte_ring *events; /* single producer (this worker), single consumer (main) */
-	uint64_t events_lost;	 /* events not pushed: ring full */
-	uint64_t learn_full;	 /* MACs not learned: table full */
+	uint64_t events_lost; /* events not pushed: ring full */
+	uint64_t learn_full; /* MACs not learned: table full */
 	uint64_t tsc_hz;
 	uint64_t next_second; /* TSC at which now_sec moves on */
-	uint32_t now_sec;     /* seconds since start, for learned entries */
+	uint32_t now_sec; /* seconds since start, for learned entries */
 	uint32_t age_cursor[DP_MAX_VSWITCHES]; /* where aging goes on, per vSwitch */
-	uint8_t aging_vswitch;		       /* the vSwitch being aged, for aged_cb() */
-	struct dp_worker_stats ws;	  /* where the cycles go */
-	uint16_t n_out;			  /* slots used in this burst */
-	uint16_t slot_of[DP_MAX_PORTS];	  /* port index -> slot, NO_SLOT when none */
-	struct dp_out out[DP_MAX_PORTS];  /* the slots */
+	uint8_t aging_vswitch; /* the vSwitch being aged, for aged_cb() */
+	struct dp_worker_stats ws; /* where the cycles go */
+	uint16_t n_out; /* slots used in this burst */
+	uint16_t slot_of[DP_MAX_PORTS]; /* port index -> slot, NO_SLOT when none */
+	struct dp_out out[DP_MAX_PORTS]; /* the slots */
 	struct dp_port_stats stats[DP_MAX_PORTS];
 };
 
@@ -125,8 +125,8 @@ out_add(struct dp_worker *w, uint16_t port, struct rte_mbuf *m, uint32_t len)
 }
 
 static inline void
-event_push(struct dp_worker *w, enum dp_event_type type, uint8_t vswitch, uint64_t key,
-		uint16_t port)
+event_push(
+	struct dp_worker *w, enum dp_event_type type, uint8_t vswitch, uint64_t key, uint16_t port)
 {
 	struct dp_event ev = {.type = type, .vswitch = vswitch, .port = port};
 	struct rte_ether_addr mac;
@@ -160,8 +160,8 @@ out_send(const struct dp_snapshot *s, struct dp_worker *w, struct dp_out *o)
 	uint16_t sent = 0, i;
 
 	if (likely(*p->up))
-		sent = p->ops->tx(p->priv, p->n_queues == 1 ? 0 : w->id % p->n_queues, o->pkts,
-				o->n);
+		sent = p->ops->tx(
+			p->priv, p->n_queues == 1 ? 0 : w->id % p->n_queues, o->pkts, o->n);
 	if (unlikely(sent < o->n)) {
 		/* Frames not taken are still ours: count their bytes out. */
 		for (i = sent; i < o->n; i++) {
@@ -177,7 +177,7 @@ out_send(const struct dp_snapshot *s, struct dp_worker *w, struct dp_out *o)
 
 void
 dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_port *in,
-		struct rte_mbuf **pkts, uint16_t n, uint64_t now)
+	struct rte_mbuf **pkts, uint16_t n, uint64_t now)
 {
 	const struct dp_vswitch *vs = &s->vswitches[in->vswitch];
 	struct dp_port_stats *ist = &w->stats[in->index];
@@ -234,12 +234,13 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 
 			/* Reflection: our own VM's frame coming back in. */
 			if (unlikely(fdb_lookup(vs->statics, fdb_key_frame(0, &eth->src_addr)) !=
-					FDB_MISS)) {
+				    FDB_MISS)) {
 				why = DP_DROP_REFLECTION;
 				goto drop;
 			}
 			if (likely(rte_is_unicast_ether_addr(&eth->src_addr))) {
-				enum fdb_learn_result r = fdb_learn(learned, src, in->index, w->now_sec);
+				enum fdb_learn_result r =
+					fdb_learn(learned, src, in->index, w->now_sec);
 
 				if (unlikely(r == FDB_NEW || r == FDB_MOVED))
 					event_push(w, DP_EV_LEARNED, in->vswitch, src, in->index);
@@ -263,8 +264,7 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 
 				if (p == in->index)
 					continue;
-				out_add(w, p, m,
-						s->ports[p]->vlan.tagged ? tlen : m->pkt_len);
+				out_add(w, p, m, s->ports[p]->vlan.tagged ? tlen : m->pkt_len);
 				any = true;
 			}
 			if (!from_uplink) {
@@ -298,10 +298,10 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 			last_se = fdb_find(vs->statics, key);
 		}
 		se = last_se;
-		if (likely(se != NULL) && (likely(se->vid == vid) ||
-						  (se->vid == FDB_VID_ANY &&
-								  vlan_carries(&s->ports[se->port]->vlan,
-										  vid)))) {
+		if (likely(se != NULL) &&
+			(likely(se->vid == vid) ||
+				(se->vid == FDB_VID_ANY &&
+					vlan_carries(&s->ports[se->port]->vlan, vid)))) {
 			if (unlikely(se->port == in->index)) {
 				why = DP_DROP_SAME_PORT;
 				goto drop;
@@ -326,7 +326,7 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 
 			/* A stale entry (port gone, index reused) counts as unknown. */
 			if (p == NULL || p->kind != DP_PORT_UPLINK || p->vswitch != in->vswitch ||
-					!*p->up)
+				!*p->up)
 				dst = FDB_MISS;
 		}
 		if (dst == FDB_MISS) {
@@ -348,7 +348,7 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 		}
 		n_done--; /* the uplink's ethdev takes it */
 		continue;
-drop:
+	drop:
 		ist->drops[why]++;
 	}
 	ist->rx_packets += n;
@@ -483,8 +483,8 @@ dp_init(unsigned n_workers, unsigned n_mbufs)
 	if (n_workers == 0 || n_workers > DP_MAX_WORKERS)
 		return -EINVAL;
 	dp.n_workers = n_workers;
-	dp.mp = rte_pktmbuf_pool_create("portico_mbufs", n_mbufs, 256, 0,
-			RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+	dp.mp = rte_pktmbuf_pool_create(
+		"portico_mbufs", n_mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
 	if (dp.mp == NULL)
 		return -rte_errno;
 	sz = rte_rcu_qsbr_get_memsize(n_workers);
@@ -513,7 +513,7 @@ dp_init(unsigned n_workers, unsigned n_mbufs)
 		memset(w->slot_of, 0xff, sizeof(w->slot_of));
 		snprintf(name, sizeof(name), "portico_ev%u", i);
 		w->events = rte_ring_create_elem(name, sizeof(struct dp_event), EVENT_RING_SIZE,
-				rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+			rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
 		if (w->events == NULL) {
 			ret = -rte_errno;
 			goto fail;
@@ -539,7 +539,7 @@ dp_start(void)
 
 	/* Running from the first launch on, so dp_fini() waits for what started. */
 	dp.running = true;
-	RTE_LCORE_FOREACH_WORKER(lcore) {
+	RTE_LCORE_FOREACH_WORKER (lcore) {
 		if (i >= dp.n_workers)
 			break;
 		dp.workers[i]->lcore = lcore;
@@ -616,8 +616,8 @@ dp_snapshot_new(void)
 struct dp_port *
 dp_port_new(void)
 {
-	struct dp_port *p = aligned_alloc(RTE_CACHE_LINE_SIZE,
-			RTE_ALIGN_CEIL(sizeof(*p), RTE_CACHE_LINE_SIZE));
+	struct dp_port *p =
+		aligned_alloc(RTE_CACHE_LINE_SIZE, RTE_ALIGN_CEIL(sizeof(*p), RTE_CACHE_LINE_SIZE));
 
 	if (p != NULL)
 		memset(p, 0, sizeof(*p));
@@ -643,8 +643,8 @@ dp_snapshot_free(struct dp_snapshot *s)
 }
 
 int
-dp_vswitch_add_static(struct dp_snapshot *s, const struct dp_port *port,
-		const struct rte_ether_addr *mac)
+dp_vswitch_add_static(
+	struct dp_snapshot *s, const struct dp_port *port, const struct rte_ether_addr *mac)
 {
 	struct fdb *t = s->vswitches[port->vswitch].statics;
 	uint64_t key = fdb_key(0, mac);
@@ -678,7 +678,7 @@ dp_vswitch_build_flood(struct dp_snapshot *s, unsigned v)
 			const struct dp_port *p = s->ports[i];
 
 			if (p != NULL && p->vswitch == v && p->kind == DP_PORT_VM &&
-					vlan_carries(&p->vlan, vid))
+				vlan_carries(&p->vlan, vid))
 				total++;
 		}
 	}
@@ -692,7 +692,7 @@ dp_vswitch_build_flood(struct dp_snapshot *s, unsigned v)
 			const struct dp_port *p = s->ports[i];
 
 			if (p != NULL && p->vswitch == v && p->kind == DP_PORT_VM &&
-					vlan_carries(&p->vlan, vid)) {
+				vlan_carries(&p->vlan, vid)) {
 				vs->flood_ports[total++] = i;
 				vs->flood_tagged[vid] |= p->vlan.tagged;
 			}
@@ -736,8 +736,8 @@ dp_events_drain(struct dp_event *ev, unsigned n)
 	unsigned got = 0, i;
 
 	for (i = 0; i < dp.n_workers && got < n; i++)
-		got += rte_ring_sc_dequeue_burst_elem(dp.workers[i]->events, ev + got,
-				sizeof(*ev), n - got, NULL);
+		got += rte_ring_sc_dequeue_burst_elem(
+			dp.workers[i]->events, ev + got, sizeof(*ev), n - got, NULL);
 	return got;
 }
 

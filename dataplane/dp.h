@@ -28,32 +28,32 @@
 #include "vlan/vlan.h"
 
 #define DP_BURST 32
-#define DP_MAX_PORTS 1088    /* 1024 VM ports + uplinks */
+#define DP_MAX_PORTS 1088 /* 1024 VM ports + uplinks */
 #define DP_MAX_VSWITCHES 16
-#define DP_MAX_UPLINKS 8     /* per vSwitch */
+#define DP_MAX_UPLINKS 8 /* per vSwitch */
 #define DP_MAX_WORKERS 16
-#define DP_MAX_RXQ 256	     /* (port, queue) pairs one worker polls */
-#define DP_FDB_LEARNED 8192  /* learned MACs per vSwitch per worker */
-#define DP_AGE_DEFAULT 300   /* seconds */
+#define DP_MAX_RXQ 256 /* (port, queue) pairs one worker polls */
+#define DP_FDB_LEARNED 8192 /* learned MACs per vSwitch per worker */
+#define DP_AGE_DEFAULT 300 /* seconds */
 #define DP_FRAME_OVERHEAD 18 /* Ethernet header + one VLAN tag, as Open vSwitch counts */
 
 /*
  * Every drop has a reason and a counter (on the port the frame came in on,
  * or, for the tx reasons, the port it was going out of).
  */
-#define DP_DROP_REASONS(X)                                                                         \
-	X(RUNT, "runt")                         /* shorter than an Ethernet header */              \
-	X(OVERSIZE, "oversize")                 /* longer than MTU + 18 */                         \
-	X(VLAN_TAGGED, "vlan_tagged")           /* tagged frame from an EST/VST port */            \
-	X(VLAN_NOT_ALLOWED, "vlan_not_allowed") /* VLAN outside a trunk port's ranges */           \
-	X(VLAN_UNKNOWN, "vlan_unknown")         /* from an uplink, no port carries the VLAN */     \
-	X(REFLECTION, "reflection")             /* from an uplink with a local VM's source MAC */  \
-	X(UNKNOWN_UNICAST, "unknown_unicast")   /* from an uplink, not for a local VM */           \
-	X(SAME_PORT, "same_port")               /* unicast back to the port it came from */        \
-	X(NO_UPLINK, "no_uplink")               /* unknown unicast from a VM, no uplink up */      \
-	X(NO_HEADROOM, "no_headroom")           /* no room to insert a VLAN tag */                 \
-	X(PEER_DOWN, "peer_down")               /* tx: the port's peer is not connected */         \
-	X(TX_FULL, "tx_full")                   /* tx: the peer's ring is full */
+#define DP_DROP_REASONS(X)                                                               \
+	X(RUNT, "runt") /* shorter than an Ethernet header */                            \
+	X(OVERSIZE, "oversize") /* longer than MTU + 18 */                               \
+	X(VLAN_TAGGED, "vlan_tagged") /* tagged frame from an EST/VST port */            \
+	X(VLAN_NOT_ALLOWED, "vlan_not_allowed") /* VLAN outside a trunk port's ranges */ \
+	X(VLAN_UNKNOWN, "vlan_unknown") /* from an uplink, no port carries the VLAN */   \
+	X(REFLECTION, "reflection") /* from an uplink with a local VM's source MAC */    \
+	X(UNKNOWN_UNICAST, "unknown_unicast") /* from an uplink, not for a local VM */   \
+	X(SAME_PORT, "same_port") /* unicast back to the port it came from */            \
+	X(NO_UPLINK, "no_uplink") /* unknown unicast from a VM, no uplink up */          \
+	X(NO_HEADROOM, "no_headroom") /* no room to insert a VLAN tag */                 \
+	X(PEER_DOWN, "peer_down") /* tx: the port's peer is not connected */             \
+	X(TX_FULL, "tx_full") /* tx: the peer's ring is full */
 
 enum dp_drop {
 #define DP_DROP_ENUM(name, str) DP_DROP_##name,
@@ -81,7 +81,7 @@ struct dp_port_stats {
 struct dp_port_ops {
 	/* Receive up to n frames from queue. */
 	uint16_t (*rx)(void *priv, uint16_t queue, struct rte_mempool *mp, struct rte_mbuf **pkts,
-			uint16_t n);
+		uint16_t n);
 	/* Send up to n frames on queue; returns how many were taken. */
 	uint16_t (*tx)(void *priv, uint16_t queue, struct rte_mbuf **pkts, uint16_t n);
 	/* tx takes ownership of the frames it accepts (ethdev) rather than copying (vhost). */
@@ -89,29 +89,29 @@ struct dp_port_ops {
 };
 
 enum dp_port_kind {
-	DP_PORT_VM,	/* a VM's vNIC */
+	DP_PORT_VM, /* a VM's vNIC */
 	DP_PORT_UPLINK, /* an uplink of its vSwitch */
 };
 
 /* A port as workers see it in a snapshot. Immutable once published. */
 struct dp_port {
-	uint16_t index;		       /* stable index, 0..DP_MAX_PORTS-1 */
-	uint8_t kind;		       /* enum dp_port_kind */
-	uint8_t vswitch;	       /* stable vSwitch index */
-	uint16_t n_queues;	       /* queue pairs; worker w sends on queue w % n_queues */
-	uint16_t max_frame;	       /* frames longer than this are dropped */
+	uint16_t index; /* stable index, 0..DP_MAX_PORTS-1 */
+	uint8_t kind; /* enum dp_port_kind */
+	uint8_t vswitch; /* stable vSwitch index */
+	uint16_t n_queues; /* queue pairs; worker w sends on queue w % n_queues */
+	uint16_t max_frame; /* frames longer than this are dropped */
 	const struct dp_port_ops *ops; /* how to move frames */
-	void *priv;		       /* the implementation's port object */
-	const volatile uint8_t *up;    /* non-zero while the peer/link can take frames */
-	struct vlan_port_cfg vlan;     /* VLAN classification of this port */
+	void *priv; /* the implementation's port object */
+	const volatile uint8_t *up; /* non-zero while the peer/link can take frames */
+	struct vlan_port_cfg vlan; /* VLAN classification of this port */
 };
 
 /* One vSwitch in a snapshot. */
 struct dp_vswitch {
-	bool used;		 /* slot in use */
-	uint16_t n_uplinks;	 /* entries in uplinks */
+	bool used; /* slot in use */
+	uint16_t n_uplinks; /* entries in uplinks */
 	uint16_t uplinks[DP_MAX_UPLINKS]; /* uplink port indices, in failover order */
-	struct fdb *statics;	 /* MAC -> VM port (key vid 0); immutable */
+	struct fdb *statics; /* MAC -> VM port (key vid 0); immutable */
 	struct fdb *learned[DP_MAX_WORKERS]; /* (VLAN, MAC) -> port, one per worker, owned by it */
 	uint32_t *flood_start; /* [VLAN_VID_COUNT + 1]: VM ports of VLAN v are */
 	uint16_t *flood_ports; /* flood_ports[flood_start[v] .. flood_start[v + 1]) */
@@ -120,7 +120,7 @@ struct dp_vswitch {
 
 /* A (port, queue) a worker polls. */
 struct dp_rxq {
-	uint16_t port;	/* port index */
+	uint16_t port; /* port index */
 	uint16_t queue; /* queue pair */
 };
 
@@ -132,9 +132,9 @@ struct dp_worker_cfg {
 
 /* Everything workers forward with: built by control, then read-only. */
 struct dp_snapshot {
-	uint64_t generation;			    /* increases with every publish */
-	uint32_t age_seconds;			    /* learned entries expire after this */
-	struct dp_port *ports[DP_MAX_PORTS];	    /* by index; NULL when unused */
+	uint64_t generation; /* increases with every publish */
+	uint32_t age_seconds; /* learned entries expire after this */
+	struct dp_port *ports[DP_MAX_PORTS]; /* by index; NULL when unused */
 	struct dp_vswitch vswitches[DP_MAX_VSWITCHES]; /* by stable index */
 	struct dp_worker_cfg workers[DP_MAX_WORKERS];
 };
@@ -142,16 +142,16 @@ struct dp_snapshot {
 /* Events from workers to control. */
 enum dp_event_type {
 	DP_EV_LEARNED, /* a MAC learned, or moved to another port */
-	DP_EV_AGED,    /* a learned MAC expired */
-	DP_EV_FULL,    /* a MAC could not be learned: table full */
+	DP_EV_AGED, /* a learned MAC expired */
+	DP_EV_FULL, /* a MAC could not be learned: table full */
 };
 
 struct dp_event {
-	uint8_t type;	 /* enum dp_event_type */
+	uint8_t type; /* enum dp_event_type */
 	uint8_t vswitch; /* vSwitch index */
-	uint16_t port;	 /* port index */
-	uint16_t vid;	 /* VLAN ID */
-	uint8_t mac[6];	 /* the MAC */
+	uint16_t port; /* port index */
+	uint16_t vid; /* VLAN ID */
+	uint8_t mac[6]; /* the MAC */
 	uint32_t pad;
 };
 
@@ -176,8 +176,8 @@ struct dp_port *dp_port_new(void);
  * Make port (already in s, a VM port) the static owner of mac in its
  * vSwitch. 0 or -ENOSPC.
  */
-int dp_vswitch_add_static(struct dp_snapshot *s, const struct dp_port *port,
-		const struct rte_ether_addr *mac);
+int dp_vswitch_add_static(
+	struct dp_snapshot *s, const struct dp_port *port, const struct rte_ether_addr *mac);
 /*
  * Compute a vSwitch's flood lists from its VM ports in s (call once all
  * ports are in). 0 or -ENOMEM.
@@ -196,10 +196,10 @@ void dp_synchronize(void);
 
 /* A worker's own counters: where its cycles go. */
 struct dp_worker_stats {
-	unsigned lcore;	      /* EAL lcore */
-	uint64_t loops;	      /* poll loops */
-	uint64_t busy_loops;  /* loops that received at least one frame */
-	uint64_t rx_packets;  /* frames received, all ports */
+	unsigned lcore; /* EAL lcore */
+	uint64_t loops; /* poll loops */
+	uint64_t busy_loops; /* loops that received at least one frame */
+	uint64_t rx_packets; /* frames received, all ports */
 	uint64_t busy_cycles; /* TSC cycles in loops that received frames */
 	uint64_t idle_cycles; /* TSC cycles in loops that did not */
 };
@@ -223,6 +223,6 @@ uint64_t dp_events_lost(void);
 struct dp_worker;
 struct dp_worker *dp_worker_get(unsigned id); /* for tests */
 void dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_port *in,
-		struct rte_mbuf **pkts, uint16_t n, uint64_t now);
+	struct rte_mbuf **pkts, uint16_t n, uint64_t now);
 
 #endif /* PORTICO_DATAPLANE_DP_H */

@@ -19,8 +19,8 @@
 #define TX_DESC 1024
 
 struct dp_ethdev {
-	uint16_t port_id;     /* ethdev port */
-	volatile uint8_t up;  /* link up, as last polled */
+	uint16_t port_id; /* ethdev port */
+	volatile uint8_t up; /* link up, as last polled */
 	struct rte_device *dev; /* the probed device, for removal */
 	char name[RTE_ETH_NAME_MAX_LEN]; /* device name: devargs up to the first ',' */
 };
@@ -81,8 +81,8 @@ dp_ethdev_open(const char *devargs, unsigned n_txq, struct rte_mempool *mp, char
 	if (ret != 0) {
 		/* Drivers often return -1 for any failure: that is no errno. */
 		snprintf(err, 256, "cannot open device \"%s\": %s", devargs,
-				ret == -1 ? "the driver could not probe it (see porticod's log)" :
-					    rte_strerror(-ret));
+			ret == -1 ? "the driver could not probe it (see porticod's log)"
+				  : rte_strerror(-ret));
 		goto free;
 	}
 	ret = rte_eth_dev_get_port_by_name(e->name, &e->port_id);
@@ -100,7 +100,7 @@ dp_ethdev_open(const char *devargs, unsigned n_txq, struct rte_mempool *mp, char
 	e->dev = info.device;
 	if (n_txq > info.max_tx_queues) {
 		snprintf(err, 256, "%s: needs %u tx queues (one per worker), has %u", e->name,
-				n_txq, info.max_tx_queues);
+			n_txq, info.max_tx_queues);
 		ret = -ENOTSUP;
 		goto close;
 	}
@@ -109,18 +109,18 @@ dp_ethdev_open(const char *devargs, unsigned n_txq, struct rte_mempool *mp, char
 		snprintf(err, 256, "%s: configure failed: %s", e->name, rte_strerror(-ret));
 		goto close;
 	}
-	ret = rte_eth_rx_queue_setup(e->port_id, 0, RX_DESC, rte_eth_dev_socket_id(e->port_id),
-			NULL, mp);
+	ret = rte_eth_rx_queue_setup(
+		e->port_id, 0, RX_DESC, rte_eth_dev_socket_id(e->port_id), NULL, mp);
 	if (ret != 0) {
 		snprintf(err, 256, "%s: rx queue setup failed: %s", e->name, rte_strerror(-ret));
 		goto close;
 	}
 	for (q = 0; q < n_txq; q++) {
-		ret = rte_eth_tx_queue_setup(e->port_id, q, TX_DESC,
-				rte_eth_dev_socket_id(e->port_id), NULL);
+		ret = rte_eth_tx_queue_setup(
+			e->port_id, q, TX_DESC, rte_eth_dev_socket_id(e->port_id), NULL);
 		if (ret != 0) {
 			snprintf(err, 256, "%s: tx queue setup failed: %s", e->name,
-					rte_strerror(-ret));
+				rte_strerror(-ret));
 			goto close;
 		}
 	}

@@ -22,8 +22,8 @@ extern const struct dp_port_ops dp_ethdev_ops;
  * start it in promiscuous mode. NULL with errno and a reason in err (256
  * bytes) on failure; nothing is left behind.
  */
-struct dp_ethdev *dp_ethdev_open(const char *devargs, unsigned n_txq, struct rte_mempool *mp,
-		char *err);
+struct dp_ethdev *dp_ethdev_open(
+	const char *devargs, unsigned n_txq, struct rte_mempool *mp, char *err);
 /* Stop, close and remove the device. NULL is a no-op. */
 void dp_ethdev_close(struct dp_ethdev *e);
 

@@ -24,8 +24,8 @@ fdb_create(uint32_t capacity)
 		slots <<= 1;
 		bits++;
 	}
-	size = RTE_ALIGN_CEIL(sizeof(*t) + (size_t)slots * sizeof(struct fdb_entry),
-			RTE_CACHE_LINE_SIZE);
+	size = RTE_ALIGN_CEIL(
+		sizeof(*t) + (size_t)slots * sizeof(struct fdb_entry), RTE_CACHE_LINE_SIZE);
 	/* Header and slots share one allocation; keep the slots line-aligned. */
 	t = aligned_alloc(RTE_CACHE_LINE_SIZE, size);
 	if (t == NULL)
@@ -162,7 +162,7 @@ fdb_flush_port(struct fdb *t, uint16_t port)
 
 unsigned
 fdb_age(struct fdb *t, uint32_t now, uint32_t max_age, uint32_t *cursor, uint32_t budget,
-		void (*aged)(uint64_t key, uint16_t port, void *arg), void *arg)
+	void (*aged)(uint64_t key, uint16_t port, void *arg), void *arg)
 {
 	uint32_t i = *cursor & t->mask;
 	unsigned removed = 0;

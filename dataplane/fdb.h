@@ -27,18 +27,18 @@
 
 /* One slot. */
 struct fdb_entry {
-	uint64_t key;  /* FDB_KEY_VALID | vid << 48 | MAC, or 0 when free */
+	uint64_t key; /* FDB_KEY_VALID | vid << 48 | MAC, or 0 when free */
 	uint16_t port; /* the port index the MAC is behind */
-	uint16_t vid;  /* static entries: the one VLAN the port carries, or FDB_VID_ANY */
+	uint16_t vid; /* static entries: the one VLAN the port carries, or FDB_VID_ANY */
 	uint32_t seen; /* learned entries: last time seen, in seconds */
 };
 
 #define FDB_VID_ANY UINT16_MAX /* the port carries several VLANs: ask the port */
 
 struct fdb {
-	uint32_t mask;	   /* slots - 1 */
-	uint32_t shift;	   /* 64 - log2(slots), for the multiplicative hash */
-	uint32_t n;	   /* entries in use */
+	uint32_t mask; /* slots - 1 */
+	uint32_t shift; /* 64 - log2(slots), for the multiplicative hash */
+	uint32_t n; /* entries in use */
 	uint32_t capacity; /* entries allowed (half the slots) */
 	struct fdb_entry slots[]; /* cache-line aligned */
 };
@@ -46,9 +46,9 @@ struct fdb {
 /* What fdb_learn() did. */
 enum fdb_learn_result {
 	FDB_REFRESHED, /* known at the same port: nothing written unless its time moved */
-	FDB_NEW,       /* a new entry */
-	FDB_MOVED,     /* known, now behind another port */
-	FDB_FULL,      /* unknown and the table is full: not learned */
+	FDB_NEW, /* a new entry */
+	FDB_MOVED, /* known, now behind another port */
+	FDB_FULL, /* unknown and the table is full: not learned */
 };
 
 /* The key of a MAC in a VLAN (vid 0 for the static table). */
@@ -147,12 +147,12 @@ unsigned fdb_flush_port(struct fdb *t, uint16_t port);
  * not seen for max_age seconds; aged(key, port, arg) is called for each
  * removed entry (may be NULL). Returns the number removed. Owner thread.
  */
-unsigned fdb_age(struct fdb *t, uint32_t now, uint32_t max_age, uint32_t *cursor,
-		uint32_t budget, void (*aged)(uint64_t key, uint16_t port, void *arg), void *arg);
+unsigned fdb_age(struct fdb *t, uint32_t now, uint32_t max_age, uint32_t *cursor, uint32_t budget,
+	void (*aged)(uint64_t key, uint16_t port, void *arg), void *arg);
 
 /* Visit every entry in slot order. */
-#define FDB_FOREACH(t, e)                                                                          \
-	for ((e) = &(t)->slots[0]; (e) <= &(t)->slots[(t)->mask]; (e)++)                           \
+#define FDB_FOREACH(t, e)                                                \
+	for ((e) = &(t)->slots[0]; (e) <= &(t)->slots[(t)->mask]; (e)++) \
 		if ((e)->key != 0)
 
 #endif /* PORTICO_DATAPLANE_FDB_H */

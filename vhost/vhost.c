@@ -20,13 +20,13 @@
 #define VIRTIO_TXQ 1
 
 struct vh_port {
-	char path[PATH_MAX];	 /* the socket */
-	volatile uint8_t up;	 /* a device is ready: workers may call rte_vhost with vid */
-	int vid;		 /* rte_vhost device id while connected, else -1 */
-	uint16_t queues;	 /* queue pairs configured */
-	uint16_t nr_qp;		 /* queue pairs the connected peer has (<= queues) */
-	unsigned connects;	 /* new_device calls seen */
-	struct vh_port *next;	 /* registry list */
+	char path[PATH_MAX]; /* the socket */
+	volatile uint8_t up; /* a device is ready: workers may call rte_vhost with vid */
+	int vid; /* rte_vhost device id while connected, else -1 */
+	uint16_t queues; /* queue pairs configured */
+	uint16_t nr_qp; /* queue pairs the connected peer has (<= queues) */
+	unsigned connects; /* new_device calls seen */
+	struct vh_port *next; /* registry list */
 };
 
 /*
@@ -156,11 +156,11 @@ vh_init(void (*sync)(void))
 
 /* Offloads Portico does not implement (an L2 switch with an MTU check). */
 static const uint64_t disabled_features = (1ULL << VIRTIO_NET_F_HOST_TSO4) |
-		(1ULL << VIRTIO_NET_F_HOST_TSO6) | (1ULL << VIRTIO_NET_F_HOST_ECN) |
-		(1ULL << VIRTIO_NET_F_HOST_UFO) | (1ULL << VIRTIO_NET_F_CSUM) |
-		(1ULL << VIRTIO_NET_F_GUEST_CSUM) | (1ULL << VIRTIO_NET_F_GUEST_TSO4) |
-		(1ULL << VIRTIO_NET_F_GUEST_TSO6) | (1ULL << VIRTIO_NET_F_GUEST_ECN) |
-		(1ULL << VIRTIO_NET_F_GUEST_UFO);
+	(1ULL << VIRTIO_NET_F_HOST_TSO6) | (1ULL << VIRTIO_NET_F_HOST_ECN) |
+	(1ULL << VIRTIO_NET_F_HOST_UFO) | (1ULL << VIRTIO_NET_F_CSUM) |
+	(1ULL << VIRTIO_NET_F_GUEST_CSUM) | (1ULL << VIRTIO_NET_F_GUEST_TSO4) |
+	(1ULL << VIRTIO_NET_F_GUEST_TSO6) | (1ULL << VIRTIO_NET_F_GUEST_ECN) |
+	(1ULL << VIRTIO_NET_F_GUEST_UFO);
 
 /*
  * Is a socket listening on path (in this network namespace)? Read from
@@ -182,8 +182,8 @@ path_listened(const char *path)
 
 		/* Num RefCount Protocol Flags Type St Inode Path */
 		if (sscanf(line, "%*s %*s %*s %lx %*s %*s %*s %4095s", &flags, name) == 2 &&
-				(flags & 0x10000) != 0 /* __SO_ACCEPTCON: listening */ &&
-				strcmp(name, path) == 0)
+			(flags & 0x10000) != 0 /* __SO_ACCEPTCON: listening */ &&
+			strcmp(name, path) == 0)
 			live = true;
 	}
 	fclose(f);
@@ -208,7 +208,7 @@ server_path_free(const char *path, char *err)
 	}
 	if (path_listened(path)) {
 		snprintf(err, 256, "%s is served by another process (client mode connects to it)",
-				path);
+			path);
 		return -EADDRINUSE;
 	}
 	unlink(path);
@@ -265,13 +265,13 @@ vh_port_create(const char *path, bool client, uint16_t queues, char *err)
 	}
 	/* DPDK 22.11 offers its maximum of queue pairs; we poll p->queues of them. */
 	if (rte_vhost_driver_disable_features(path, disabled_features) != 0 ||
-			rte_vhost_driver_callback_register(path, &vh_ops) != 0) {
+		rte_vhost_driver_callback_register(path, &vh_ops) != 0) {
 		snprintf(err, 256, "cannot set up vhost-user socket %s", path);
 		goto unregister;
 	}
 	if (rte_vhost_driver_start(path) != 0) {
 		snprintf(err, 256, "cannot start vhost-user socket %s%s", path,
-				client ? "" : " (is the directory writable?)");
+			client ? "" : " (is the directory writable?)");
 		goto unregister;
 	}
 	return p;

@@ -16,7 +16,7 @@ carry(struct vlan_port_cfg *cfg, uint16_t vid)
 
 int
 vlan_port_cfg_init(struct vlan_port_cfg *cfg, enum vlan_mode mode, uint16_t vid,
-		const struct vlan_range *ranges, unsigned n_ranges)
+	const struct vlan_range *ranges, unsigned n_ranges)
 {
 	unsigned i, v;
 
@@ -42,7 +42,8 @@ vlan_port_cfg_init(struct vlan_port_cfg *cfg, enum vlan_mode mode, uint16_t vid,
 		if (n_ranges == 0)
 			return -EINVAL;
 		for (i = 0; i < n_ranges; i++) {
-			if (ranges[i].first > ranges[i].last || ranges[i].last >= VLAN_VID_COUNT - 1)
+			if (ranges[i].first > ranges[i].last ||
+				ranges[i].last >= VLAN_VID_COUNT - 1)
 				return -EINVAL;
 			for (v = ranges[i].first; v <= ranges[i].last; v++)
 				carry(cfg, v);

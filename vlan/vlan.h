@@ -24,24 +24,24 @@
 
 /* How a port group treats tags, as in the state file ("vlan": 0, N, 4095, ranges). */
 enum vlan_mode {
-	VLAN_MODE_NONE,	 /* EST: untagged only */
-	VLAN_MODE_VST,	 /* switch tagging: VMs untagged, the uplink sees the tag */
-	VLAN_MODE_VGT,	 /* guest tagging: every VLAN passes with its tag */
+	VLAN_MODE_NONE, /* EST: untagged only */
+	VLAN_MODE_VST, /* switch tagging: VMs untagged, the uplink sees the tag */
+	VLAN_MODE_VGT, /* guest tagging: every VLAN passes with its tag */
 	VLAN_MODE_TRUNK, /* guest tagging limited to listed VLAN IDs */
 };
 
 /* Why vlan_ingress() refused a frame. */
 enum vlan_verdict {
-	VLAN_PASS,	  /* the frame belongs to a VLAN this port carries */
-	VLAN_TAGGED,	  /* a tagged frame from an access (EST/VST) port */
+	VLAN_PASS, /* the frame belongs to a VLAN this port carries */
+	VLAN_TAGGED, /* a tagged frame from an access (EST/VST) port */
 	VLAN_NOT_ALLOWED, /* a trunk/VGT port sent a VLAN outside its set */
 };
 
 /* Compiled VLAN configuration of one port. Read-only on the packet path. */
 struct vlan_port_cfg {
-	uint8_t mode;	     /* enum vlan_mode */
-	bool tagged;	     /* frames cross this port tagged (VGT/trunk ports, uplinks) */
-	bool uplink;	     /* an uplink: every VLAN passes, tags kept */
+	uint8_t mode; /* enum vlan_mode */
+	bool tagged; /* frames cross this port tagged (VGT/trunk ports, uplinks) */
+	bool uplink; /* an uplink: every VLAN passes, tags kept */
 	uint16_t access_vid; /* EST/VST: the VLAN untagged frames belong to */
 	uint64_t carried[VLAN_VID_COUNT / 64]; /* bit v: the port carries VLAN v (0 = untagged) */
 };
@@ -58,7 +58,7 @@ struct vlan_range {
  * Returns 0 or -EINVAL (an out-of-range value).
  */
 int vlan_port_cfg_init(struct vlan_port_cfg *cfg, enum vlan_mode mode, uint16_t vid,
-		const struct vlan_range *ranges, unsigned n_ranges);
+	const struct vlan_range *ranges, unsigned n_ranges);
 /* Compile an uplink: carries every VLAN, tags kept on the wire. */
 void vlan_port_cfg_uplink(struct vlan_port_cfg *cfg);
 
@@ -95,7 +95,7 @@ vlan_pop(struct rte_mbuf *m, uint16_t *tci)
 	}
 	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	if (eth->ether_type != RTE_BE16(RTE_ETHER_TYPE_VLAN) ||
-			m->data_len < sizeof(*eth) + sizeof(*vh)) {
+		m->data_len < sizeof(*eth) + sizeof(*vh)) {
 		*tci = 0;
 		return;
 	}

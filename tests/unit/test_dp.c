@@ -20,11 +20,11 @@
 /* A fake port: records copies of what it is sent. */
 struct fake {
 	volatile uint8_t up;
-	bool consumes;		  /* behaves like an ethdev (takes the mbufs) */
-	unsigned n;		  /* frames seen */
+	bool consumes; /* behaves like an ethdev (takes the mbufs) */
+	unsigned n; /* frames seen */
 	uint8_t data[MAX_SEEN][80];
 	uint16_t len[MAX_SEEN];
-	unsigned accept;	  /* how many of a burst it takes (ring space) */
+	unsigned accept; /* how many of a burst it takes (ring space) */
 };
 
 static uint16_t
@@ -157,7 +157,7 @@ teardown(void **state)
 /* A frame dst <- src, optionally tagged (tci != 0 or force_tag), with a marker byte. */
 static struct rte_mbuf *
 mk(const uint8_t dst[6], const uint8_t src[6], bool tagged, uint16_t tci, uint16_t len,
-		uint8_t marker)
+	uint8_t marker)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(dp_mempool());
 	uint8_t *p;
@@ -457,7 +457,7 @@ test_ethdev_last(void **state)
 	uint8_t a[6];
 
 	mac_of(0, a);
-	burst[0] = mk(ext1, a, false, 0, 60, 50);  /* unknown unicast: uplink slot first */
+	burst[0] = mk(ext1, a, false, 0, 60, 50); /* unknown unicast: uplink slot first */
 	burst[1] = mk(bcast, a, false, 0, 60, 51); /* broadcast: VGT e, b, and the uplink */
 	process(0, burst, 2);
 	counts((unsigned[]){0, 1, 0, 0, 1, 0, 2});

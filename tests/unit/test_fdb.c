@@ -12,8 +12,8 @@
 static uint64_t
 key_n(unsigned n, uint16_t vid)
 {
-	struct rte_ether_addr mac = {{0x02, 0, (n >> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff,
-			n & 0xff}};
+	struct rte_ether_addr mac = {
+		{0x02, 0, (n >> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff}};
 
 	return fdb_key(vid, &mac);
 }

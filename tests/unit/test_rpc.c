@@ -72,13 +72,14 @@ error_code(json_t *r)
 static void
 test_success(void **state)
 {
-	json_t *r = call("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"test.echo\",\"params\":{\"a\":1}}");
+	json_t *r = call(
+		"{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"test.echo\",\"params\":{\"a\":1}}");
 
 	assert_int_equal(json_integer_value(json_object_get(r, "id")), 7);
 	assert_string_equal(json_string_value(json_object_get(r, "jsonrpc")), "2.0");
 	assert_int_equal(json_integer_value(json_object_get(
 				 json_object_get(json_object_get(r, "result"), "params"), "a")),
-			1);
+		1);
 	assert_null(json_object_get(r, "error"));
 	json_decref(r);
 	/* String ids come back as they were; absent params are {}. */
@@ -101,10 +102,12 @@ test_errors(void **state)
 		{"[]", CTL_RPC_INVALID_REQUEST},
 		{"42", CTL_RPC_INVALID_REQUEST},
 		{"{\"id\":1,\"method\":\"test.echo\"}", CTL_RPC_INVALID_REQUEST},
-		{"{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"test.echo\"}", CTL_RPC_INVALID_REQUEST},
+		{"{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"test.echo\"}",
+			CTL_RPC_INVALID_REQUEST},
 		{"{\"jsonrpc\":\"2.0\",\"id\":1}", CTL_RPC_INVALID_REQUEST},
 		{"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":5}", CTL_RPC_INVALID_REQUEST},
-		{"{\"jsonrpc\":\"2.0\",\"id\":[1],\"method\":\"test.echo\"}", CTL_RPC_INVALID_REQUEST},
+		{"{\"jsonrpc\":\"2.0\",\"id\":[1],\"method\":\"test.echo\"}",
+			CTL_RPC_INVALID_REQUEST},
 		{"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"test.echo\",\"x\":1}",
 			CTL_RPC_INVALID_REQUEST},
 		{"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nope\"}", CTL_RPC_METHOD_NOT_FOUND},
@@ -123,7 +126,7 @@ test_errors(void **state)
 			fail_msg("no answer to %s", cases[i].line);
 		if (error_code(r) != cases[i].code)
 			fail_msg("%s: code %d, expected %d", cases[i].line, error_code(r),
-					cases[i].code);
+				cases[i].code);
 		json_decref(r);
 	}
 }
@@ -140,7 +143,8 @@ static void
 test_fuzz(void **state)
 {
 	static const char *const seeds[] = {
-		"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"test.echo\",\"params\":{\"a\":[1,2,{\"b\":\"c\"}]}}",
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"test.echo\",\"params\":{\"a\":[1,2,{"
+		"\"b\":\"c\"}]}}",
 		"{\"jsonrpc\":\"2.0\",\"id\":\"s\",\"method\":\"test.fail\",\"params\":{}}",
 	};
 	char buf[256];
@@ -152,7 +156,7 @@ test_fuzz(void **state)
 		char *out;
 
 		memcpy(buf, s, len);
-		for (unsigned k = 0; k < 1 + rand_r(&seed) % 4; k++) {
+		for (unsigned k = 0, edits = 1 + rand_r(&seed) % 4; k < edits; k++) {
 			size_t at = rand_r(&seed) % len;
 
 			switch (rand_r(&seed) % 3) {
