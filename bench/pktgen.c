@@ -76,7 +76,11 @@ struct stream {
 	uint64_t rx_packets;
 	uint64_t rx_bytes;
 	uint64_t start_tsc;
-	struct hist lat; /* TSC cycles, frames received in the window */
+	/* The window, in sequence numbers, latched by the worker. */
+	bool win_open;	    /* the window has started */
+	uint64_t win_first; /* first sequence number sent in the window */
+	uint64_t win_rx;    /* frames of the window received, drain included */
+	struct hist lat;    /* TSC cycles, frames received in the window */
 };
 
 struct port {
@@ -421,6 +425,10 @@ rx_one(struct rte_mbuf *m, uint64_t now)
 	st = &g.streams[sp->stream];
 	st->rx_packets++;
 	st->rx_bytes += m->pkt_len;
+	/* Sent in the window? (32-bit sequence arithmetic; sending stops at its end.) */
+	if (st->win_open && (uint32_t)(sp->seq - (uint32_t)st->win_first) <
+			(uint32_t)(st->next_seq - st->win_first))
+		st->win_rx++;
 	if (g.window && g.lat_every != 0 && sp->seq % g.lat_every == 0 && now > sp->tsc)
 		hist_record(&st->lat, now - sp->tsc);
 }
@@ -444,6 +452,10 @@ worker(void *arg)
 				uint64_t want = BURST;
 				uint16_t n, sent, i;
 
+				if (unlikely(g.window && !st->win_open)) {
+					st->win_first = st->next_seq;
+					st->win_open = true;
+				}
 				if (st->rate_pps > 0) {
 					uint64_t due = (uint64_t)((double)(now - st->start_tsc) *
 						st->rate_pps / (double)hz);
@@ -562,14 +574,16 @@ summary(FILE *f, const struct snap *w0, const struct snap *w1)
 			"%ld,\n"
 			"   \"window\": {\"tx_packets\": %lu, \"rx_packets\": %lu, \"tx_pps\": "
 			"%.1f, "
-			"\"rx_pps\": %.1f, \"rx_bps\": %.1f},\n"
+			"\"rx_pps\": %.1f, \"rx_bps\": %.1f, \"sent\": %lu, \"lost\": %ld},\n"
 			"   \"latency_ns\": {\"samples\": %lu, \"min\": %.0f, \"avg\": %.0f, "
 			"\"p50\": %.0f, "
 			"\"p90\": %.0f, \"p99\": %.0f, \"p99.9\": %.0f, \"max\": %.0f}}",
 			i ? "," : "", i, st->tx_port, st->rx_port, st->size, st->rate_text,
 			st->tx_packets, st->rx_packets, (long)st->tx_packets - (long)st->rx_packets,
 			wtx, wrx, win > 0 ? wtx / win : 0, win > 0 ? wrx / win : 0,
-			win > 0 ? (double)(w1->rx_bytes[i] - w0->rx_bytes[i]) * 8 / win : 0, h->n,
+			win > 0 ? (double)(w1->rx_bytes[i] - w0->rx_bytes[i]) * 8 / win : 0,
+			st->win_open ? st->next_seq - st->win_first : 0,
+			st->win_open ? (long)(st->next_seq - st->win_first) - (long)st->win_rx : 0, h->n,
 			h->n ? (double)h->min * ns : 0, h->n ? (double)h->sum / h->n * ns : 0,
 			(double)hist_quantile(h, 0.5) * ns, (double)hist_quantile(h, 0.9) * ns,
 			(double)hist_quantile(h, 0.99) * ns, (double)hist_quantile(h, 0.999) * ns,

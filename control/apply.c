@@ -21,7 +21,17 @@
 #include "control/apply.h"
 
 #define MIRROR_CAPACITY 65536
+#define LINK_POLL_MS 100
 #define MAX_UPLINKS_ALL (CTL_MAX_VSWITCHES * CTL_MAX_UPLINKS)
+
+uint64_t
+ctl_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 uint64_t
 ctl_now_sec(void)
@@ -775,7 +785,8 @@ ctl_rt_free(struct ctl_rt *rt)
 void
 ctl_rt_poll(struct ctl_rt *rt)
 {
-	static uint64_t last_link;
+	static uint64_t last_link_ms;
+	uint64_t now_ms;
 	struct dp_event ev[256];
 	uint64_t now = ctl_now_sec();
 	unsigned n, i;
@@ -804,8 +815,10 @@ ctl_rt_poll(struct ctl_rt *rt)
 					fdb_del(v->mirror, key);
 			}
 		}
-	if (now != last_link) {
-		last_link = now;
+	/* Links every 100 ms: kernel-backed PMDs have no link interrupt to wait for. */
+	now_ms = ctl_now_ms();
+	if (now_ms - last_link_ms >= LINK_POLL_MS) {
+		last_link_ms = now_ms;
 		for (i = 0; i < rt->n_uplinks; i++) {
 			struct ctl_rt_uplink *u = rt->uplinks[i];
 			int was;

@@ -78,7 +78,8 @@ void ctl_rt_stats(uint16_t index, const struct dp_port_stats *base, struct dp_po
 /* Drain worker events into the mirrors; poll uplink links. Main loop, often. */
 void ctl_rt_poll(struct ctl_rt *rt);
 
-/* Monotonic seconds. */
+/* Monotonic seconds, milliseconds. */
 uint64_t ctl_now_sec(void);
+uint64_t ctl_now_ms(void);
 
 #endif /* PORTICO_CONTROL_APPLY_H */

@@ -15,6 +15,8 @@ PACKAGES=(
 	# tests
 	libcmocka-dev iproute2 iputils-ping arping tcpdump iperf3 python3 procps
 	psmisc util-linux kmod
+	# benchmark (bench/run): Open vSwitch with DPDK to compare against, plots
+	openvswitch-switch-dpdk gnuplot-nox
 )
 HUGEPAGES=${PORTICO_HUGEPAGES:-1024}
 
