@@ -23,6 +23,20 @@ it_check "ports connected" it_wait_for 10 pt_ports_connected
 it_check "vm1 pings vm2" it_ping vm1 10.6.0.2
 testpmd_pid=$(it_pid testpmd)
 
+# --- reconfiguration under traffic: workers switch snapshots, nothing stops ---
+it_spawn_rc cfgping ip netns exec "$(it_ns vm1)" ping -n -q -i 0.01 -c 300 -W 1 10.6.0.2
+sleep 0.3
+for i in 1 2 3 4 5; do
+	pt portgroup add "PG$i" --vswitch vSwitch0 --vlan $((100 + i)) >/dev/null
+	pt vswitch set vSwitch0 --mtu $((9000 - i)) >/dev/null
+done
+for i in 1 2 3 4 5; do pt portgroup del "PG$i" --vswitch vSwitch0 >/dev/null; done
+pt vswitch set vSwitch0 --mtu 9000 >/dev/null
+it_wait cfgping 30
+lost=$(grep -o '[0-9]* packets transmitted, [0-9]* received' "$IT_DIR/cfgping.log" | awk '{print $1 - $4}')
+it_check "16 changes published under a 100 pps ping lose no frame (lost: ${lost:-?})" \
+	test "${lost:-1}" -eq 0
+
 # --- clean restart: same config, from the state file ---
 pt config get --json >"$IT_DIR/config.before"
 sha_before=$(sha256sum <"$(pt_state)")
