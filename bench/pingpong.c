@@ -90,6 +90,6 @@ main(int argc, char **argv)
 		return 1;
 	}
 	printf("{\"cpus\": [%d, %d], \"round_trips\": %ld, \"one_way_ns\": %.1f}\n", a, b,
-			rounds - rounds / 10, (t1 - t0) / (double)(rounds - rounds / 10) / 2);
+		rounds - rounds / 10, (t1 - t0) / (double)(rounds - rounds / 10) / 2);
 	return 0;
 }

@@ -77,10 +77,10 @@ struct stream {
 	uint64_t rx_bytes;
 	uint64_t start_tsc;
 	/* The window, in sequence numbers, latched by the worker. */
-	bool win_open;	    /* the window has started */
+	bool win_open; /* the window has started */
 	uint64_t win_first; /* first sequence number sent in the window */
-	uint64_t win_rx;    /* frames of the window received, drain included */
-	struct hist lat;    /* TSC cycles, frames received in the window */
+	uint64_t win_rx; /* frames of the window received, drain included */
+	struct hist lat; /* TSC cycles, frames received in the window */
 };
 
 struct port {
@@ -426,7 +426,8 @@ rx_one(struct rte_mbuf *m, uint64_t now)
 	st->rx_packets++;
 	st->rx_bytes += m->pkt_len;
 	/* Sent in the window? (32-bit sequence arithmetic; sending stops at its end.) */
-	if (st->win_open && (uint32_t)(sp->seq - (uint32_t)st->win_first) <
+	if (st->win_open &&
+		(uint32_t)(sp->seq - (uint32_t)st->win_first) <
 			(uint32_t)(st->next_seq - st->win_first))
 		st->win_rx++;
 	if (g.window && g.lat_every != 0 && sp->seq % g.lat_every == 0 && now > sp->tsc)
@@ -583,8 +584,8 @@ summary(FILE *f, const struct snap *w0, const struct snap *w1)
 			wtx, wrx, win > 0 ? wtx / win : 0, win > 0 ? wrx / win : 0,
 			win > 0 ? (double)(w1->rx_bytes[i] - w0->rx_bytes[i]) * 8 / win : 0,
 			st->win_open ? st->next_seq - st->win_first : 0,
-			st->win_open ? (long)(st->next_seq - st->win_first) - (long)st->win_rx : 0, h->n,
-			h->n ? (double)h->min * ns : 0, h->n ? (double)h->sum / h->n * ns : 0,
+			st->win_open ? (long)(st->next_seq - st->win_first) - (long)st->win_rx : 0,
+			h->n, h->n ? (double)h->min * ns : 0, h->n ? (double)h->sum / h->n * ns : 0,
 			(double)hist_quantile(h, 0.5) * ns, (double)hist_quantile(h, 0.9) * ns,
 			(double)hist_quantile(h, 0.99) * ns, (double)hist_quantile(h, 0.999) * ns,
 			(double)h->max * ns);
