@@ -29,7 +29,7 @@
 #define VLAN_VGT 4095 /* the JSON value meaning "guest tagging" */
 #define STATE_FILE_MAX (16u << 20) /* ctl_config_load() refuses bigger files */
 #define ESC_MAX 80 /* escaped user text in an error message */
-#define VLAN_ERR "must be 0..4095 or a list of [first, last] ranges"
+#define VLAN_ERR "must be 0..4095, a list of [first, last] ranges or {\"pvlan\": N}"
 
 /* Which characters a name may hold. */
 enum name_kind {
@@ -206,6 +206,10 @@ vlan_problem(const struct ctl_vlan *vlan)
 		if (vlan->vid < 1 || vlan->vid > VLAN_ID_MAX)
 			return "VST VLAN ID must be 1..4094";
 		return NULL;
+	case CTL_VLAN_PVLAN:
+		if (vlan->vid < 1 || vlan->vid > VLAN_ID_MAX)
+			return "private VLAN ID must be 1..4094";
+		return NULL;
 	case CTL_VLAN_TRUNK:
 		if (vlan->n_ranges < 1 || vlan->n_ranges > CTL_MAX_VLAN_RANGES)
 			return "a trunk must have 1..64 ranges";
@@ -273,6 +277,7 @@ ctl_vlan_carries(const struct ctl_vlan *vlan, uint16_t vid)
 	case CTL_VLAN_NONE:
 		return vid == 0;
 	case CTL_VLAN_VST:
+	case CTL_VLAN_PVLAN: /* the VLAN it sends on; what it receives is the map's business */
 		return vid == vlan->vid;
 	case CTL_VLAN_VGT:
 		return true;
@@ -639,6 +644,61 @@ validate_uplink(const struct ctl_uplink *up, char *err)
 	return 0;
 }
 
+/*
+ * The private VLAN map: IDs 1..4094, each used once in the map (as a
+ * primary or a secondary), secondaries isolated or community, at most one
+ * isolated secondary per primary (as vDS).
+ */
+static int
+validate_pvlans(const struct ctl_vswitch *vs, char *err)
+{
+	uint8_t seen[(VLAN_ID_MAX + 1 + 7) / 8] = {0};
+	unsigned i, j;
+
+	if (vs->n_pvlans > CTL_MAX_PVLANS) {
+		set_err(err, "vSwitch \"%s\": too many private VLANs (at most %u)", vs->name,
+			CTL_MAX_PVLANS);
+		return -EINVAL;
+	}
+	for (i = 0; i < vs->n_pvlans; i++) {
+		const struct ctl_pvlan *pv = &vs->pvlans[i];
+		unsigned isolated = 0;
+
+		if (pv->n_secondaries > CTL_MAX_PVLAN_SECONDARIES)
+			goto bad;
+		for (j = 0; j <= pv->n_secondaries; j++) {
+			uint16_t vid = j == 0 ? pv->primary : pv->secondaries[j - 1].vid;
+
+			if (vid < 1 || vid > VLAN_ID_MAX)
+				goto bad;
+			if (seen[vid / 8] & (1u << (vid % 8))) {
+				set_err(err, "vSwitch \"%s\": pvlans: VLAN %u is used twice",
+					vs->name, vid);
+				return -EINVAL;
+			}
+			seen[vid / 8] |= 1u << (vid % 8);
+			if (j == 0)
+				continue;
+			if (pv->secondaries[j - 1].type == CTL_PVLAN_ISOLATED)
+				isolated++;
+			else if (pv->secondaries[j - 1].type != CTL_PVLAN_COMMUNITY)
+				goto bad;
+		}
+		if (isolated > 1) {
+			set_err(err,
+				"vSwitch \"%s\": pvlans: primary %u has more than one isolated "
+				"secondary",
+				vs->name, pv->primary);
+			return -EINVAL;
+		}
+	}
+	return 0;
+bad:
+	set_err(err, "vSwitch \"%s\": pvlans: IDs must be 1..4094 and types isolated or community",
+		vs->name);
+	return -EINVAL;
+}
+
 static int
 validate_vswitch(const struct ctl_vswitch *vs, char *err)
 {
@@ -688,13 +748,31 @@ validate_vswitch(const struct ctl_vswitch *vs, char *err)
 			}
 		}
 		why = vlan_problem(&pg->vlan);
+		if (why == NULL && pg->vlan.mode == CTL_VLAN_PVLAN &&
+			ctl_vswitch_pvlan(vs, pg->vlan.vid, NULL) == NULL)
+			why = "not in the vSwitch's private VLAN map (pvlans)";
+		if (why == NULL && pg->vlan.mode == CTL_VLAN_VST &&
+			ctl_vswitch_pvlan(vs, pg->vlan.vid, NULL) != NULL)
+			why = "is a private VLAN: use {\"pvlan\": N}";
 		if (why != NULL) {
 			set_err(err, "vSwitch \"%s\": port group \"%s\": vlan: %s", vs->name,
 				pg->name, why);
 			return -EINVAL;
 		}
+		why = pg_policy_problem(&pg->policy);
+		if (why != NULL) {
+			set_err(err,
+				"vSwitch \"%s\": port group \"%s\": policy: %s is out of range",
+				vs->name, pg->name, why);
+			return -EINVAL;
+		}
 	}
-	return 0;
+	why = pg_policy_problem(&vs->policy);
+	if (why != NULL) {
+		set_err(err, "vSwitch \"%s\": policy: %s is out of range", vs->name, why);
+		return -EINVAL;
+	}
+	return validate_pvlans(vs, err);
 }
 
 /* Uplink names and device names are unique on the host. */
@@ -786,6 +864,11 @@ validate_port(const struct ctl_config *cfg, const struct ctl_port *p, char *err)
 	if (p->queues < 1 || p->queues > CTL_MAX_QUEUES) {
 		set_err(err, "port \"%s\": queues %u is out of range 1..%u", p->name,
 			(unsigned)p->queues, CTL_MAX_QUEUES);
+		return -EINVAL;
+	}
+	why = pg_policy_problem(&p->policy);
+	if (why != NULL) {
+		set_err(err, "port \"%s\": policy: %s is out of range", p->name, why);
 		return -EINVAL;
 	}
 	return 0;
@@ -1044,6 +1127,18 @@ ctl_vlan_from_json(const json_t *v, struct ctl_vlan *out, char *err)
 		}
 		goto done;
 	}
+	if (json_is_object(v)) {
+		/* {"pvlan": N}: nothing else in the object. */
+		const json_t *pv = json_object_get(v, "pvlan");
+
+		if (pv == NULL || json_object_size(v) != 1 || !int_in(pv, 1, VLAN_ID_MAX)) {
+			set_err(err, "vlan: a private VLAN is {\"pvlan\": 1..4094}");
+			return -EINVAL;
+		}
+		vlan.mode = CTL_VLAN_PVLAN;
+		vlan.vid = (uint16_t)json_integer_value(pv);
+		goto done;
+	}
 	if (!json_is_array(v))
 		goto bad;
 	n = json_array_size(v);
@@ -1096,6 +1191,8 @@ ctl_vlan_to_json(const struct ctl_vlan *vlan)
 		return json_integer(vlan->vid);
 	case CTL_VLAN_VGT:
 		return json_integer(VLAN_VGT);
+	case CTL_VLAN_PVLAN:
+		return json_pack("{si}", "pvlan", (int)vlan->vid);
 	case CTL_VLAN_TRUNK:
 		break;
 	default:
@@ -1107,6 +1204,290 @@ ctl_vlan_to_json(const struct ctl_vlan *vlan)
 	for (i = 0; i < vlan->n_ranges && i < CTL_MAX_VLAN_RANGES; i++) {
 		pair = json_pack("[ii]", (int)vlan->ranges[i].first, (int)vlan->ranges[i].last);
 		if (json_array_append_new(arr, pair) < 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+/*
+ * Policy.
+ */
+
+/* The field of group.name, or PG_F_MAX. */
+static enum pg_field
+policy_field(const char *group, const char *key, size_t klen)
+{
+	for (unsigned f = 0; f < PG_F_MAX; f++)
+		if (strcmp(pg_field(f)->group, group) == 0 && key_is(key, klen, pg_field(f)->name))
+			return f;
+	return PG_F_MAX;
+}
+
+static bool
+policy_group_known(const char *key, size_t klen)
+{
+	for (unsigned f = 0; f < PG_F_MAX; f++)
+		if (key_is(key, klen, pg_field(f)->group))
+			return true;
+	return false;
+}
+
+/* One value of field f from JSON: 0 and *v, or -EINVAL with err. */
+static int
+policy_value(enum pg_field f, const json_t *val, int64_t *v, char *err)
+{
+	const struct pg_field_desc *d = pg_field(f);
+
+	switch (d->kind) {
+	case PG_KIND_ACCEPT:
+	case PG_KIND_LIMIT_POLICY:
+		if (json_is_string(val) &&
+			strlen(json_string_value(val)) == json_string_length(val) &&
+			pg_value_parse(d->kind, json_string_value(val), v) == 0)
+			return 0;
+		set_err(err, "policy: %s.%s must be \"%s\" or \"%s\" (or null to inherit)",
+			d->group, d->name, pg_value_name(d->kind, 0), pg_value_name(d->kind, 1));
+		return -EINVAL;
+	case PG_KIND_BOOL:
+		if (json_is_boolean(val)) {
+			*v = json_is_true(val);
+			return 0;
+		}
+		set_err(err, "policy: %s.%s must be true or false (or null to inherit)", d->group,
+			d->name);
+		return -EINVAL;
+	case PG_KIND_COUNT:
+		if (int_in(val, d->min, d->max)) {
+			*v = json_integer_value(val);
+			return 0;
+		}
+		set_err(err, "policy: %s.%s must be an integer %lld..%lld (or null to inherit)",
+			d->group, d->name, (long long)d->min, (long long)d->max);
+		return -EINVAL;
+	}
+	set_err(err, "policy: %s.%s: unknown kind", d->group, d->name);
+	return -EINVAL;
+}
+
+int
+ctl_policy_update_json(const json_t *obj, struct pg_policy *p, char *err)
+{
+	struct pg_policy tmp = *p;
+	char buf[ESC_MAX];
+	const char *gkey, *key;
+	json_t *gval, *val;
+	void *git, *it;
+	unsigned f;
+
+	if (json_is_null(obj)) {
+		memset(p, 0, sizeof(*p));
+		return 0;
+	}
+	if (!json_is_object(obj)) {
+		set_err(err, "policy: must be an object of groups, or null");
+		return -EINVAL;
+	}
+	for (git = json_object_iter((json_t *)obj); git != NULL;
+		git = json_object_iter_next((json_t *)obj, git)) {
+		size_t glen;
+
+		gkey = json_object_iter_key(git);
+		glen = json_object_iter_key_len(git);
+		gval = json_object_iter_value(git);
+		if (!policy_group_known(gkey, glen)) {
+			set_err(err, "policy: unknown group \"%s\"", esc(buf, gkey, glen));
+			return -EINVAL;
+		}
+		if (json_is_null(gval)) {
+			for (f = 0; f < PG_F_MAX; f++)
+				if (strcmp(pg_field(f)->group, gkey) == 0)
+					pg_policy_unset(&tmp, f);
+			continue;
+		}
+		if (!json_is_object(gval)) {
+			set_err(err, "policy: %s must be an object, or null", gkey);
+			return -EINVAL;
+		}
+		for (it = json_object_iter(gval); it != NULL;
+			it = json_object_iter_next(gval, it)) {
+			size_t klen = json_object_iter_key_len(it);
+			int64_t v;
+
+			key = json_object_iter_key(it);
+			val = json_object_iter_value(it);
+			f = policy_field(gkey, key, klen);
+			if (f == PG_F_MAX) {
+				set_err(err, "policy: unknown field \"%s\" in %s",
+					esc(buf, key, klen), gkey);
+				return -EINVAL;
+			}
+			if (json_is_null(val)) {
+				pg_policy_unset(&tmp, f);
+				continue;
+			}
+			if (policy_value(f, val, &v, err) < 0)
+				return -EINVAL;
+			pg_policy_set(&tmp, f, v);
+		}
+	}
+	*p = tmp;
+	return 0;
+}
+
+json_t *
+ctl_policy_value_to_json(enum pg_field f, int64_t v)
+{
+	const struct pg_field_desc *d = pg_field(f);
+
+	if (d == NULL)
+		return NULL;
+	switch (d->kind) {
+	case PG_KIND_ACCEPT:
+	case PG_KIND_LIMIT_POLICY:
+		return json_string(pg_value_name(d->kind, v) ? pg_value_name(d->kind, v) : "?");
+	case PG_KIND_BOOL:
+		return json_boolean(v);
+	case PG_KIND_COUNT:
+		return json_integer(v);
+	}
+	return NULL;
+}
+
+json_t *
+ctl_policy_to_json(const struct pg_policy *p)
+{
+	json_t *obj = json_object();
+
+	if (obj == NULL)
+		return NULL;
+	for (unsigned f = 0; f < PG_F_MAX; f++) {
+		const struct pg_field_desc *d = pg_field(f);
+		json_t *group;
+
+		if (!pg_policy_has(p, f))
+			continue;
+		group = json_object_get(obj, d->group);
+		if (group == NULL) {
+			group = json_object();
+			if (json_object_set_new(obj, d->group, group) < 0)
+				goto fail;
+		}
+		if (jset(group, d->name, ctl_policy_value_to_json(f, p->v[f])) < 0)
+			goto fail;
+	}
+	return obj;
+fail:
+	json_decref(obj);
+	return NULL;
+}
+
+/* Add "policy" to obj when p sets anything. */
+static int
+policy_to_obj(json_t *obj, const struct pg_policy *p)
+{
+	return p->set == 0 ? 0 : jset(obj, "policy", ctl_policy_to_json(p));
+}
+
+/*
+ * Private VLAN map.
+ */
+
+static const char *const pvlan_type_names[] = {
+	[CTL_PVLAN_PROMISCUOUS] = "promiscuous",
+	[CTL_PVLAN_ISOLATED] = "isolated",
+	[CTL_PVLAN_COMMUNITY] = "community",
+};
+
+const struct ctl_pvlan *
+ctl_vswitch_pvlan(const struct ctl_vswitch *vs, uint16_t vid, enum ctl_pvlan_type *type)
+{
+	for (unsigned i = 0; i < vs->n_pvlans && i < CTL_MAX_PVLANS; i++) {
+		const struct ctl_pvlan *pv = &vs->pvlans[i];
+
+		if (pv->primary == vid) {
+			if (type != NULL)
+				*type = CTL_PVLAN_PROMISCUOUS;
+			return pv;
+		}
+		for (unsigned j = 0; j < pv->n_secondaries && j < CTL_MAX_PVLAN_SECONDARIES; j++)
+			if (pv->secondaries[j].vid == vid) {
+				if (type != NULL)
+					*type = pv->secondaries[j].type;
+				return pv;
+			}
+	}
+	return NULL;
+}
+
+/* "pvlans": [{"primary": P, "secondaries": [{"vid": S, "type": "isolated"}]}] */
+static int
+pvlans_from_json(const struct jctx *c, const json_t *arr, struct ctl_vswitch *vs)
+{
+	static const char shape[] = "must be a list of {\"primary\": 1..4094, \"secondaries\": "
+				    "[{\"vid\": 1..4094, \"type\": \"isolated\"|\"community\"}]}";
+	size_t i, j, n;
+
+	if (!json_is_array(arr) || json_array_size(arr) > CTL_MAX_PVLANS)
+		return jerr(c, "pvlans", "%s (at most %u)", shape, CTL_MAX_PVLANS);
+	n = json_array_size(arr);
+	memset(vs->pvlans, 0, sizeof(vs->pvlans));
+	vs->n_pvlans = 0;
+	for (i = 0; i < n; i++) {
+		const json_t *e = json_array_get(arr, i), *sec;
+		struct ctl_pvlan *pv = &vs->pvlans[i];
+
+		sec = json_object_get(e, "secondaries");
+		if (!json_is_object(e) || !int_in(json_object_get(e, "primary"), 1, VLAN_ID_MAX) ||
+			json_object_size(e) != 1u + (sec != NULL) ||
+			(sec != NULL &&
+				(!json_is_array(sec) ||
+					json_array_size(sec) > CTL_MAX_PVLAN_SECONDARIES)))
+			return jerr(c, "pvlans", "%s", shape);
+		pv->primary = (uint16_t)json_integer_value(json_object_get(e, "primary"));
+		for (j = 0; j < json_array_size(sec); j++) {
+			const json_t *se = json_array_get(sec, j);
+			const char *t = json_string_value(json_object_get(se, "type"));
+
+			if (!json_is_object(se) || json_object_size(se) != 2 ||
+				!int_in(json_object_get(se, "vid"), 1, VLAN_ID_MAX) || t == NULL)
+				return jerr(c, "pvlans", "%s", shape);
+			pv->secondaries[j].vid =
+				(uint16_t)json_integer_value(json_object_get(se, "vid"));
+			if (strcmp(t, "isolated") == 0)
+				pv->secondaries[j].type = CTL_PVLAN_ISOLATED;
+			else if (strcmp(t, "community") == 0)
+				pv->secondaries[j].type = CTL_PVLAN_COMMUNITY;
+			else
+				return jerr(c, "pvlans", "%s", shape);
+			pv->n_secondaries++;
+		}
+		vs->n_pvlans++;
+	}
+	return 0;
+}
+
+static json_t *
+pvlans_to_json(const struct ctl_vswitch *vs)
+{
+	json_t *arr = json_array();
+
+	for (unsigned i = 0; arr != NULL && i < vs->n_pvlans && i < CTL_MAX_PVLANS; i++) {
+		const struct ctl_pvlan *pv = &vs->pvlans[i];
+		json_t *sec = json_array(), *e;
+
+		for (unsigned j = 0; sec != NULL && j < pv->n_secondaries; j++)
+			if (json_array_append_new(sec,
+				    json_pack("{siss}", "vid", (int)pv->secondaries[j].vid, "type",
+					    pvlan_type_names[pv->secondaries[j].type])) < 0) {
+				json_decref(sec);
+				sec = NULL;
+			}
+		e = sec == NULL
+			? NULL
+			: json_pack("{siso}", "primary", (int)pv->primary, "secondaries", sec);
+		if (json_array_append_new(arr, e) < 0) {
 			json_decref(arr);
 			return NULL;
 		}
@@ -1187,6 +1568,13 @@ portgroup_apply(const struct jctx *c, const json_t *obj, struct ctl_portgroup *p
 	{
 		if (key_is(key, klen, "name"))
 			continue;
+		if (key_is(key, klen, "policy")) {
+			if (ctl_policy_update_json(val, &pg->policy, c->err) < 0) {
+				prefix_err(c->err, c->kind, c->name);
+				return -EINVAL;
+			}
+			continue;
+		}
 		if (!key_is(key, klen, "vlan"))
 			return unknown_field(c, key, klen);
 		if (ctl_vlan_from_json(val, &pg->vlan, c->err) < 0) {
@@ -1243,7 +1631,8 @@ ctl_portgroup_to_json(const struct ctl_portgroup *pg)
 	if (obj == NULL)
 		return NULL;
 	if (jset(obj, "name", jstr(pg->name, CTL_NAME_MAX)) < 0 ||
-		jset(obj, "vlan", ctl_vlan_to_json(&pg->vlan)) < 0) {
+		jset(obj, "vlan", ctl_vlan_to_json(&pg->vlan)) < 0 ||
+		policy_to_obj(obj, &pg->policy) < 0) {
 		json_decref(obj);
 		return NULL;
 	}
@@ -1326,6 +1715,14 @@ vswitch_apply(const struct jctx *c, const json_t *obj, struct ctl_vswitch *vs, b
 				return jerr(c, key, "must be an integer %u..%u", CTL_MTU_MIN,
 					CTL_MTU_MAX);
 			vs->mtu = (uint32_t)json_integer_value(val);
+		} else if (key_is(key, klen, "policy")) {
+			if (ctl_policy_update_json(val, &vs->policy, c->err) < 0) {
+				prefix_err(c->err, c->kind, c->name);
+				return -EINVAL;
+			}
+		} else if (key_is(key, klen, "pvlans")) {
+			if (pvlans_from_json(c, val, vs) < 0)
+				return -EINVAL;
 		} else if (key_is(key, klen, "uplinks") || key_is(key, klen, "portgroups")) {
 			if (!nested)
 				return jerr(c, key, "cannot be given here; use %s.add",
@@ -1412,7 +1809,9 @@ ctl_vswitch_to_json(const struct ctl_vswitch *vs)
 		if (json_array_append_new(pgs, ctl_portgroup_to_json(&vs->portgroups[i])) < 0)
 			goto fail;
 	if (jset(obj, "name", jstr(vs->name, CTL_NAME_MAX)) < 0 ||
-		jset(obj, "mtu", json_integer(vs->mtu)) < 0)
+		jset(obj, "mtu", json_integer(vs->mtu)) < 0 ||
+		policy_to_obj(obj, &vs->policy) < 0 ||
+		(vs->n_pvlans > 0 && jset(obj, "pvlans", pvlans_to_json(vs)) < 0))
 		goto fail;
 	if (json_object_set_new(obj, "uplinks", ups) < 0) {
 		ups = NULL; /* set_new() dropped it */
@@ -1502,6 +1901,11 @@ port_apply(const struct jctx *c, const json_t *obj, struct ctl_port *p, unsigned
 			if (!int_in(val, 1, CTL_MAX_QUEUES))
 				return jerr(c, key, "must be an integer 1..%u", CTL_MAX_QUEUES);
 			p->queues = (uint16_t)json_integer_value(val);
+		} else if (key_is(key, klen, "policy")) {
+			if (ctl_policy_update_json(val, &p->policy, c->err) < 0) {
+				prefix_err(c->err, c->kind, c->name);
+				return -EINVAL;
+			}
 		} else {
 			return unknown_field(c, key, klen);
 		}
@@ -1578,7 +1982,8 @@ ctl_port_to_json(const struct ctl_port *port)
 		jset(obj, "mode",
 			json_string(port->mode == CTL_PORT_SERVER ? "server" : "client")) < 0 ||
 		jset(obj, "mac", json_string(mac)) < 0 ||
-		jset(obj, "queues", json_integer(port->queues)) < 0) {
+		jset(obj, "queues", json_integer(port->queues)) < 0 ||
+		policy_to_obj(obj, &port->policy) < 0) {
 		json_decref(obj);
 		return NULL;
 	}

@@ -20,6 +20,8 @@
 
 #include <jansson.h>
 
+#include "portgroups/policy.h"
+
 #define CTL_ERR_MAX 256
 #define CTL_NAME_MAX 64 /* names of vSwitches, uplinks, port groups, ports, with NUL */
 #define CTL_DEVARGS_MAX 256 /* DPDK devargs string, with NUL */
@@ -30,6 +32,8 @@
 #define CTL_MAX_PORTS 1024 /* rte_vhost's limit per process */
 #define CTL_MAX_VLAN_RANGES 64 /* trunk ranges per port group */
 #define CTL_MAX_QUEUES 8 /* queue pairs per vhost-user port */
+#define CTL_MAX_PVLANS 32 /* private VLAN primaries per vSwitch */
+#define CTL_MAX_PVLAN_SECONDARIES 32 /* secondaries per primary */
 #define CTL_MTU_MIN 68
 #define CTL_MTU_MAX 9000
 #define CTL_MTU_DEFAULT 1500
@@ -40,6 +44,27 @@ enum ctl_vlan_mode {
 	CTL_VLAN_VST, /* 1-4094: the switch tags toward uplinks, strips toward VMs */
 	CTL_VLAN_VGT, /* 4095: guest tags, every VLAN passes unchanged */
 	CTL_VLAN_TRUNK, /* like VGT, only the listed VLAN IDs (0 = untagged) */
+	CTL_VLAN_PVLAN, /* {"pvlan": N}: a private VLAN of the vSwitch's map, untagged at the VM */
+};
+
+/* The role of a VLAN ID in a private VLAN. */
+enum ctl_pvlan_type {
+	CTL_PVLAN_PROMISCUOUS, /* the primary: reaches every port of the private VLAN */
+	CTL_PVLAN_ISOLATED, /* reaches promiscuous ports only */
+	CTL_PVLAN_COMMUNITY, /* reaches promiscuous ports and its own community */
+};
+
+/* A secondary VLAN of a private VLAN. */
+struct ctl_pvlan_secondary {
+	uint16_t vid; /* 1..4094, unique in the vSwitch's map */
+	enum ctl_pvlan_type type; /* isolated or community */
+};
+
+/* A private VLAN: a primary and its secondaries (vDS's PVLAN map entry). */
+struct ctl_pvlan {
+	uint16_t primary; /* 1..4094: promiscuous ports and the uplink's view of it */
+	uint16_t n_secondaries; /* entries used in secondaries */
+	struct ctl_pvlan_secondary secondaries[CTL_MAX_PVLAN_SECONDARIES];
 };
 
 /* An inclusive range of VLAN IDs, 0 <= first <= last <= 4094. */
@@ -51,7 +76,7 @@ struct ctl_vlan_range {
 /* A port group's VLAN setting. */
 struct ctl_vlan {
 	enum ctl_vlan_mode mode; /* which of the four settings */
-	uint16_t vid; /* VST: the VLAN ID (1-4094); 0 otherwise */
+	uint16_t vid; /* VST: the VLAN ID (1-4094); PVLAN: a primary or secondary; 0 otherwise */
 	uint16_t n_ranges; /* TRUNK: number of ranges used */
 	struct ctl_vlan_range ranges[CTL_MAX_VLAN_RANGES]; /* TRUNK: the ranges, as given */
 };
@@ -66,6 +91,7 @@ struct ctl_uplink {
 struct ctl_portgroup {
 	char name[CTL_NAME_MAX]; /* unique within its vSwitch */
 	struct ctl_vlan vlan; /* VLAN setting */
+	struct pg_policy policy; /* overrides of the vSwitch's policy */
 };
 
 struct ctl_vswitch {
@@ -75,6 +101,9 @@ struct ctl_vswitch {
 	struct ctl_uplink *uplinks; /* in order: the first healthy one carries floods */
 	unsigned n_portgroups; /* entries used in portgroups */
 	struct ctl_portgroup *portgroups;
+	struct pg_policy policy; /* the vSwitch's policy; unset fields take the defaults */
+	unsigned n_pvlans; /* entries used in pvlans */
+	struct ctl_pvlan pvlans[CTL_MAX_PVLANS]; /* the private VLAN map */
 };
 
 enum ctl_port_type {
@@ -97,6 +126,7 @@ struct ctl_port {
 	enum ctl_port_mode mode; /* client (default) or server */
 	uint8_t mac[6]; /* configured MAC: unicast, unique within the vSwitch */
 	uint16_t queues; /* queue pairs, 1..CTL_MAX_QUEUES, default 1 */
+	struct pg_policy policy; /* overrides of its port group's policy */
 };
 
 /* The whole desired state. */
@@ -146,10 +176,15 @@ int ctl_config_validate(const struct ctl_config *cfg, char *err);
 
 /*
  * JSON codec, with the state file's field names:
- * {"vswitches": [{"name", "mtu", "uplinks": [{"name", "devargs"}],
- *                 "portgroups": [{"name", "vlan"}]}],
- *  "ports": [{"name", "vswitch", "portgroup", "type", "socket", "mode", "mac", "queues"}]}
- * "vlan" is a number 0..4095 or a list of [first, last] pairs.
+ * {"vswitches": [{"name", "mtu", "policy", "pvlans": [{"primary", "secondaries":
+ *                    [{"vid", "type"}]}], "uplinks": [{"name", "devargs"}],
+ *                 "portgroups": [{"name", "vlan", "policy"}]}],
+ *  "ports": [{"name", "vswitch", "portgroup", "type", "socket", "mode", "mac", "queues",
+ *             "policy"}]}
+ * "vlan" is a number 0..4095, a list of [first, last] pairs, or {"pvlan": N}.
+ * "policy" is {"<group>": {"<field>": value}} with the groups and fields of
+ * PG_POLICY_FIELDS; only the fields set at that level are written, and null
+ * (in *.set) unsets a field, so it inherits again.
  * Optional fields: mtu (1500), uplinks, portgroups ([]), type ("vhost-user"),
  * mode ("client"), queues (1). Unknown fields are an error (a typo must not
  * silently become a default).
@@ -187,6 +222,19 @@ int ctl_port_from_json(
 int ctl_port_update_json(
 	const json_t *obj, const char *const *ignore, struct ctl_port *port, char *err);
 json_t *ctl_port_to_json(const struct ctl_port *port);
+
+/*
+ * Policy codec. update_json() applies obj (a "policy" value) to p: fields
+ * given are set, null fields (or groups, or obj itself) are unset again.
+ * to_json() writes the fields set (an empty object when none).
+ * value_to_json() writes one value as the field's kind wants it.
+ */
+int ctl_policy_update_json(const json_t *obj, struct pg_policy *p, char *err);
+json_t *ctl_policy_to_json(const struct pg_policy *p);
+json_t *ctl_policy_value_to_json(enum pg_field f, int64_t v);
+/* The private VLAN map entry vid belongs to (NULL if none); *type gets vid's role. */
+const struct ctl_pvlan *ctl_vswitch_pvlan(
+	const struct ctl_vswitch *vs, uint16_t vid, enum ctl_pvlan_type *type);
 
 /* MAC text "52:54:00:00:00:01" <-> bytes. parse returns 0 or -EINVAL. */
 int ctl_mac_parse(const char *s, uint8_t mac[6]);

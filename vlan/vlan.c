@@ -49,8 +49,39 @@ vlan_port_cfg_init(struct vlan_port_cfg *cfg, enum vlan_mode mode, uint16_t vid,
 				carry(cfg, v);
 		}
 		return 0;
+	case VLAN_MODE_PVLAN:
+		return -EINVAL; /* vlan_port_cfg_pvlan() */
 	}
 	return -EINVAL;
+}
+
+int
+vlan_port_cfg_pvlan(struct vlan_port_cfg *cfg, uint16_t primary, uint16_t vid,
+	const struct vlan_pvlan_secondary *secs, unsigned n_secs)
+{
+	int type = vid == primary ? VLAN_PVLAN_PROMISCUOUS : -1;
+	unsigned i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (primary == 0 || primary >= VLAN_VID_COUNT - 1)
+		return -EINVAL;
+	for (i = 0; i < n_secs && type < 0; i++)
+		if (secs[i].vid == vid)
+			type = secs[i].type;
+	if (type < 0 || vid == 0 || vid >= VLAN_VID_COUNT - 1)
+		return -EINVAL;
+	cfg->mode = VLAN_MODE_PVLAN;
+	cfg->access_vid = vid;
+	cfg->pvlan_primary = primary;
+	carry(cfg, primary); /* everyone hears the promiscuous ports */
+	for (i = 0; i < n_secs; i++) {
+		if (secs[i].vid == 0 || secs[i].vid >= VLAN_VID_COUNT - 1)
+			return -EINVAL;
+		if (type == VLAN_PVLAN_PROMISCUOUS ||
+			(type == VLAN_PVLAN_COMMUNITY && secs[i].vid == vid))
+			carry(cfg, secs[i].vid);
+	}
+	return 0;
 }
 
 void

@@ -28,6 +28,20 @@ enum vlan_mode {
 	VLAN_MODE_VST, /* switch tagging: VMs untagged, the uplink sees the tag */
 	VLAN_MODE_VGT, /* guest tagging: every VLAN passes with its tag */
 	VLAN_MODE_TRUNK, /* guest tagging limited to listed VLAN IDs */
+	VLAN_MODE_PVLAN, /* a private VLAN port: untagged, sends on one VLAN, receives several */
+};
+
+/* The role of a VLAN in a private VLAN. */
+enum vlan_pvlan_type {
+	VLAN_PVLAN_PROMISCUOUS, /* the primary */
+	VLAN_PVLAN_ISOLATED,
+	VLAN_PVLAN_COMMUNITY,
+};
+
+/* A secondary VLAN of a private VLAN, for vlan_port_cfg_pvlan(). */
+struct vlan_pvlan_secondary {
+	uint16_t vid; /* its VLAN ID */
+	uint8_t type; /* enum vlan_pvlan_type: isolated or community */
 };
 
 /* Why vlan_ingress() refused a frame. */
@@ -42,7 +56,8 @@ struct vlan_port_cfg {
 	uint8_t mode; /* enum vlan_mode */
 	bool tagged; /* frames cross this port tagged (VGT/trunk ports, uplinks) */
 	bool uplink; /* an uplink: every VLAN passes, tags kept */
-	uint16_t access_vid; /* EST/VST: the VLAN untagged frames belong to */
+	uint16_t access_vid; /* EST/VST/PVLAN: the VLAN untagged frames belong to */
+	uint16_t pvlan_primary; /* PVLAN: the private VLAN's primary; 0 otherwise */
 	uint64_t carried[VLAN_VID_COUNT / 64]; /* bit v: the port carries VLAN v (0 = untagged) */
 };
 
@@ -59,6 +74,16 @@ struct vlan_range {
  */
 int vlan_port_cfg_init(struct vlan_port_cfg *cfg, enum vlan_mode mode, uint16_t vid,
 	const struct vlan_range *ranges, unsigned n_ranges);
+/*
+ * Compile a port of private VLAN primary whose own VLAN is vid (the
+ * primary itself for a promiscuous port, else one of secs). It sends on
+ * vid, untagged at the VM, and receives what its role lets it: a
+ * promiscuous port every VLAN of the private VLAN, a community port the
+ * primary and its community, an isolated port the primary only. Returns 0
+ * or -EINVAL (vid not in the private VLAN, IDs out of range).
+ */
+int vlan_port_cfg_pvlan(struct vlan_port_cfg *cfg, uint16_t primary, uint16_t vid,
+	const struct vlan_pvlan_secondary *secs, unsigned n_secs);
 /* Compile an uplink: carries every VLAN, tags kept on the wire. */
 void vlan_port_cfg_uplink(struct vlan_port_cfg *cfg);
 

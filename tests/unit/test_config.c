@@ -344,21 +344,30 @@ test_vlan_from_json_invalid(void **state)
 		const char *json;
 		const char *want;
 	} cases[] = {
-		{"-1", "vlan: must be 0..4095 or a list of [first, last] ranges"},
-		{"4096", "vlan: must be 0..4095 or a list of [first, last] ranges"},
-		{"65536", "vlan: must be 0..4095 or a list of [first, last] ranges"},
-		{"'10'", "vlan: must be 0..4095 or a list of [first, last] ranges"},
-		{"10.0", "vlan: must be 0..4095 or a list of [first, last] ranges"},
-		{"null", "vlan: must be 0..4095 or a list of [first, last] ranges"},
-		{"true", "vlan: must be 0..4095 or a list of [first, last] ranges"},
-		{"{}", "vlan: must be 0..4095 or a list of [first, last] ranges"},
-		{"[]", "vlan: must be 0..4095 or a list of [first, last] ranges"},
-		{"[1,2,3]", "vlan: must be 0..4095 or a list of [first, last] ranges"},
-		{"[10,20]", "vlan: must be 0..4095 or a list of [first, last] ranges"},
-		{"[[1]]", "vlan: must be 0..4095 or a list of [first, last] ranges"},
-		{"[[1,2,3]]", "vlan: must be 0..4095 or a list of [first, last] ranges"},
-		{"[[1,'2']]", "vlan: must be 0..4095 or a list of [first, last] ranges"},
-		{"[[1,2],5]", "vlan: must be 0..4095 or a list of [first, last] ranges"},
+		{"-1", "vlan: must be 0..4095, a list of [first, last] ranges or {\"pvlan\": N}"},
+		{"4096", "vlan: must be 0..4095, a list of [first, last] ranges or {\"pvlan\": N}"},
+		{"65536",
+			"vlan: must be 0..4095, a list of [first, last] ranges or {\"pvlan\": N}"},
+		{"'10'", "vlan: must be 0..4095, a list of [first, last] ranges or {\"pvlan\": N}"},
+		{"10.0", "vlan: must be 0..4095, a list of [first, last] ranges or {\"pvlan\": N}"},
+		{"null", "vlan: must be 0..4095, a list of [first, last] ranges or {\"pvlan\": N}"},
+		{"true", "vlan: must be 0..4095, a list of [first, last] ranges or {\"pvlan\": N}"},
+		{"{}", "vlan: a private VLAN is {\"pvlan\": 1..4094}"},
+		{"{\"pvlan\": 0}", "vlan: a private VLAN is {\"pvlan\": 1..4094}"},
+		{"{\"pvlan\": 5, \"x\": 1}", "vlan: a private VLAN is {\"pvlan\": 1..4094}"},
+		{"[]", "vlan: must be 0..4095, a list of [first, last] ranges or {\"pvlan\": N}"},
+		{"[1,2,3]",
+			"vlan: must be 0..4095, a list of [first, last] ranges or {\"pvlan\": N}"},
+		{"[10,20]",
+			"vlan: must be 0..4095, a list of [first, last] ranges or {\"pvlan\": N}"},
+		{"[[1]]",
+			"vlan: must be 0..4095, a list of [first, last] ranges or {\"pvlan\": N}"},
+		{"[[1,2,3]]",
+			"vlan: must be 0..4095, a list of [first, last] ranges or {\"pvlan\": N}"},
+		{"[[1,'2']]",
+			"vlan: must be 0..4095, a list of [first, last] ranges or {\"pvlan\": N}"},
+		{"[[1,2],5]",
+			"vlan: must be 0..4095, a list of [first, last] ranges or {\"pvlan\": N}"},
 		{"[[5,3]]", "vlan: range [5, 3] has first > last"},
 		{"[[0,4095]]", "vlan: trunk VLAN IDs must be 0..4094"},
 		{"[[-1,3]]", "vlan: trunk VLAN IDs must be 0..4094"},
@@ -400,8 +409,8 @@ test_vlan_from_json_invalid(void **state)
 
 	/* in context the port group is named */
 	parse_bad(DOC(VS("vSwitch0", "", "{'name': 'PG', 'vlan': 5000}"), ""),
-		"vSwitch \"vSwitch0\": port group \"PG\": vlan: must be 0..4095 or a list of "
-		"[first, last] ranges",
+		"vSwitch \"vSwitch0\": port group \"PG\": vlan: must be 0..4095, a list of "
+		"[first, last] ranges or {\"pvlan\": N}",
 		true);
 	parse_bad(DOC(VS("vSwitch0", "", "{'name': 'PG', 'vlan': [[1,2,3]]}"), ""),
 		"port group \"PG\": vlan: must be", false);
@@ -1933,6 +1942,154 @@ test_fuzz_tree(void **state)
 	json_decref(base);
 }
 
+/* Policy at three levels: parsed, validated, written back as set, null inherits. */
+static void
+test_policy_json(void **state)
+{
+	struct ctl_config *cfg;
+	const struct ctl_vswitch *vs;
+	const struct ctl_portgroup *pg;
+	struct ctl_port *port;
+	char err[CTL_ERR_MAX] = "";
+	json_t *out, *upd;
+
+	cfg = parse_ok(
+		DOC("{'name': 'vSwitch0', 'policy': {'security': {'promiscuous': 'accept'}},"
+		    " 'portgroups': [{'name': 'VM Network', 'vlan': 0, 'policy': "
+		    "{'security': {'forged_transmits': 'accept', 'mac_changes': 'reject'},"
+		    " 'mac_learning': {'enabled': true, 'limit': 10, 'limit_policy': 'allow'}}}]}",
+			P1_WITH("'policy': {'storm_control': {'broadcast_pps': 100}}")));
+	vs = &cfg->vswitches[0];
+	pg = &vs->portgroups[0];
+	port = &cfg->ports[0];
+	assert_true(pg_policy_has(&vs->policy, PG_F_PROMISCUOUS));
+	assert_int_equal(vs->policy.v[PG_F_PROMISCUOUS], 1);
+	assert_false(pg_policy_has(&vs->policy, PG_F_FORGED_TRANSMITS));
+	assert_int_equal(pg->policy.v[PG_F_FORGED_TRANSMITS], 1);
+	assert_int_equal(pg->policy.v[PG_F_MAC_CHANGES], 0);
+	assert_true(pg_policy_has(&pg->policy, PG_F_MAC_CHANGES));
+	assert_int_equal(pg->policy.v[PG_F_MAC_LEARNING], 1);
+	assert_int_equal(pg->policy.v[PG_F_MAC_LIMIT], 10);
+	assert_int_equal(pg->policy.v[PG_F_MAC_LIMIT_POLICY], PG_LIMIT_ALLOW);
+	assert_int_equal(port->policy.v[PG_F_STORM_BROADCAST], 100);
+	assert_int_equal(port->policy.set, UINT32_C(1) << PG_F_STORM_BROADCAST);
+
+	/* Written back: only what is set. */
+	out = ctl_config_to_json(cfg);
+	assert_string_equal(
+		json_string_value(json_object_get(
+			json_object_get(
+				json_object_get(
+					json_array_get(json_object_get(out, "vswitches"), 0),
+					"policy"),
+				"security"),
+			"promiscuous")),
+		"accept");
+	assert_null(json_object_get(
+		json_object_get(json_array_get(json_object_get(out, "vswitches"), 0), "policy"),
+		"mac_learning"));
+	json_decref(out);
+
+	/* Update: a field, a null field (inherit), a null group. */
+	upd = J("{'policy': {'storm_control': {'broadcast_pps': null, 'multicast_pps': 5},"
+		" 'security': {'promiscuous': 'reject'}}}");
+	assert_int_equal(ctl_port_update_json(upd, NULL, port, err), 0);
+	json_decref(upd);
+	assert_false(pg_policy_has(&port->policy, PG_F_STORM_BROADCAST));
+	assert_int_equal(port->policy.v[PG_F_STORM_MULTICAST], 5);
+	assert_int_equal(port->policy.v[PG_F_PROMISCUOUS], 0);
+	upd = J("{'policy': {'storm_control': null}}");
+	assert_int_equal(ctl_port_update_json(upd, NULL, port, err), 0);
+	json_decref(upd);
+	assert_int_equal(port->policy.set, UINT32_C(1) << PG_F_PROMISCUOUS);
+	upd = J("{'policy': null}");
+	assert_int_equal(ctl_port_update_json(upd, NULL, port, err), 0);
+	json_decref(upd);
+	assert_int_equal(port->policy.set, 0);
+	assert_int_equal(ctl_config_validate(cfg, err), 0);
+	ctl_config_free(cfg);
+
+	/* Errors: nothing changed, and said clearly. */
+	parse_bad(DOC(VS0, P1_WITH("'policy': {'security': {'promiscuous': 'yes'}}")),
+		"policy: security.promiscuous must be \"reject\" or \"accept\"", false);
+	parse_bad(DOC(VS0, P1_WITH("'policy': {'security': {'promiscous': 'accept'}}")),
+		"policy: unknown field \"promiscous\" in security", false);
+	parse_bad(DOC(VS0, P1_WITH("'policy': {'sekurity': {}}")), "unknown group \"sekurity\"",
+		false);
+	parse_bad(DOC(VS0, P1_WITH("'policy': {'mac_learning': {'limit': 0}}")),
+		"mac_learning.limit must be an integer 1..4096", false);
+	parse_bad(DOC(VS0, P1_WITH("'policy': {'mac_learning': {'enabled': 1}}")),
+		"must be true or false", false);
+	parse_bad(DOC(VS0, P1_WITH("'policy': {'storm_control': {'broadcast_pps': -1}}")),
+		"broadcast_pps must be an integer", false);
+	parse_bad(DOC(VS0, P1_WITH("'policy': []")), "policy: must be an object", false);
+	parse_bad(DOC(VS0, P1_WITH("'policy': {'security': 3}")), "security must be an object",
+		false);
+}
+
+/* The private VLAN map and port groups on it. */
+static void
+test_pvlan_json(void **state)
+{
+	struct ctl_config *cfg;
+	const struct ctl_vswitch *vs;
+	enum ctl_pvlan_type type;
+	json_t *out;
+	char *text;
+
+#define PVS(map, pgs) "{'name': 'vSwitch0', 'pvlans': " map ", 'portgroups': [" pgs "]}"
+#define MAP1                                                                   \
+	"[{'primary': 100, 'secondaries': [{'vid': 101, 'type': 'isolated'}, " \
+	"{'vid': 102, 'type': 'community'}]}]"
+	cfg = parse_ok(DOC(PVS(MAP1,
+				   "{'name': 'P', 'vlan': {'pvlan': 100}}, "
+				   "{'name': 'I', 'vlan': {'pvlan': 101}}, "
+				   "{'name': 'VM Network', 'vlan': {'pvlan': 102}}"),
+		P1));
+	vs = &cfg->vswitches[0];
+	assert_int_equal(vs->n_pvlans, 1);
+	assert_int_equal(vs->pvlans[0].primary, 100);
+	assert_int_equal(vs->pvlans[0].n_secondaries, 2);
+	assert_ptr_equal(ctl_vswitch_pvlan(vs, 101, &type), &vs->pvlans[0]);
+	assert_int_equal(type, CTL_PVLAN_ISOLATED);
+	assert_non_null(ctl_vswitch_pvlan(vs, 100, &type));
+	assert_int_equal(type, CTL_PVLAN_PROMISCUOUS);
+	assert_null(ctl_vswitch_pvlan(vs, 103, NULL));
+	assert_int_equal(vs->portgroups[1].vlan.mode, CTL_VLAN_PVLAN);
+	assert_int_equal(vs->portgroups[1].vlan.vid, 101);
+	/* Round trip. */
+	out = ctl_config_to_json(cfg);
+	text = json_dumps(out, JSON_SORT_KEYS);
+	assert_non_null(strstr(text,
+		"\"pvlans\": [{\"primary\": 100, \"secondaries\": [{\"type\": "
+		"\"isolated\", \"vid\": 101}"));
+	assert_non_null(strstr(text, "\"vlan\": {\"pvlan\": 101}"));
+	free(text);
+	json_decref(out);
+	ctl_config_free(cfg);
+
+	parse_bad(DOC(PVS(MAP1, "{'name': 'VM Network', 'vlan': {'pvlan': 103}}"), P1),
+		"vlan: not in the vSwitch's private VLAN map", false);
+	parse_bad(DOC(PVS(MAP1, "{'name': 'VM Network', 'vlan': 101}"), P1),
+		"is a private VLAN: use {\"pvlan\": N}", false);
+	parse_bad(DOC(PVS("[{'primary': 100, 'secondaries': [{'vid': 100, 'type': 'isolated'}]}]",
+			      PG0),
+			  P1),
+		"VLAN 100 is used twice", false);
+	parse_bad(DOC(PVS("[{'primary': 100, 'secondaries': [{'vid': 101, 'type': 'isolated'},"
+			  " {'vid': 102, 'type': 'isolated'}]}]",
+			      PG0),
+			  P1),
+		"more than one isolated", false);
+	parse_bad(DOC(PVS("[{'primary': 100, 'secondaries': [{'vid': 101, 'type': 'open'}]}]", PG0),
+			  P1),
+		"pvlans", false);
+	parse_bad(DOC(PVS("[{'primary': 5000}]", PG0), P1), "pvlans", false);
+	parse_bad(DOC(PVS("[{'primary': 10, 'extra': 1}]", PG0), P1), "pvlans", false);
+#undef PVS
+#undef MAP1
+}
+
 int
 main(void)
 {
@@ -1941,6 +2098,8 @@ main(void)
 		cmocka_unit_test(test_defaults_and_empty),
 		cmocka_unit_test(test_vlan_from_json_valid),
 		cmocka_unit_test(test_vlan_from_json_invalid),
+		cmocka_unit_test(test_policy_json),
+		cmocka_unit_test(test_pvlan_json),
 		cmocka_unit_test(test_vlan_carries),
 		cmocka_unit_test(test_mac),
 		cmocka_unit_test(test_from_json_errors),
