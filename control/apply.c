@@ -93,6 +93,7 @@ ctl_rt_stats(uint16_t index, const struct dp_port_stats *base, struct dp_port_st
 	out->rx_bytes -= base->rx_bytes;
 	out->tx_packets -= base->tx_packets;
 	out->tx_bytes -= base->tx_bytes;
+	out->unlearned -= base->unlearned;
 	for (unsigned r = 0; r < DP_DROP_MAX; r++)
 		out->drops[r] -= base->drops[r];
 }
@@ -266,6 +267,7 @@ port_create(struct ctl_rt *rt, const struct ctl_port *cfg, char *err)
 		return NULL;
 	}
 	p->cfg = *cfg;
+	p->guest_promisc = -1;
 	if (port_open(rt, p, err) != 0) {
 		free(p);
 		return NULL;
@@ -284,8 +286,24 @@ port_destroy(struct ctl_rt *rt, struct ctl_rt_port *p)
 
 /* --- compile --- */
 
+/* A private VLAN port group's VLAN: its role in the vSwitch's map. */
 static void
-vlan_compile(const struct ctl_vlan *v, struct vlan_port_cfg *out)
+pvlan_compile(const struct ctl_vswitch *vs, uint16_t vid, struct vlan_port_cfg *out)
+{
+	struct vlan_pvlan_secondary secs[CTL_MAX_PVLAN_SECONDARIES];
+	const struct ctl_pvlan *pv = ctl_vswitch_pvlan(vs, vid, NULL);
+
+	/* The config was validated: pv exists. */
+	for (unsigned i = 0; i < pv->n_secondaries; i++) {
+		secs[i].vid = pv->secondaries[i].vid;
+		secs[i].type = pv->secondaries[i].type == CTL_PVLAN_ISOLATED ? VLAN_PVLAN_ISOLATED
+									     : VLAN_PVLAN_COMMUNITY;
+	}
+	vlan_port_cfg_pvlan(out, pv->primary, vid, secs, pv->n_secondaries);
+}
+
+static void
+vlan_compile(const struct ctl_vswitch *vs, const struct ctl_vlan *v, struct vlan_port_cfg *out)
 {
 	struct vlan_range r[CTL_MAX_VLAN_RANGES];
 	static const enum vlan_mode modes[] = {
@@ -295,12 +313,58 @@ vlan_compile(const struct ctl_vlan *v, struct vlan_port_cfg *out)
 		[CTL_VLAN_TRUNK] = VLAN_MODE_TRUNK,
 	};
 
+	if (v->mode == CTL_VLAN_PVLAN) {
+		pvlan_compile(vs, v->vid, out);
+		return;
+	}
 	for (unsigned i = 0; i < v->n_ranges; i++) {
 		r[i].first = v->ranges[i].first;
 		r[i].last = v->ranges[i].last;
 	}
 	/* The config was validated: this cannot fail. */
 	vlan_port_cfg_init(out, modes[v->mode], v->vid, r, v->n_ranges);
+}
+
+const uint8_t *
+ctl_rt_port_eff_mac(const struct ctl_rt_port *p, const struct ctl_port *cfg)
+{
+	return p->eff_mac_set ? p->eff_mac : cfg->mac;
+}
+
+/* A VM port's security policy, from its effective policy and reported state. */
+static void
+sec_compile(struct sec_port_cfg *sec, const struct pg_effective *e, const struct ctl_port *c,
+	const struct ctl_rt_port *rp)
+{
+	static const enum pg_field storm[SEC_STORM_MAX] = {
+		[SEC_STORM_BROADCAST] = PG_F_STORM_BROADCAST,
+		[SEC_STORM_MULTICAST] = PG_F_STORM_MULTICAST,
+		[SEC_STORM_UNKNOWN_UNICAST] = PG_F_STORM_UNKNOWN_UNICAST,
+	};
+	const uint8_t *eff = ctl_rt_port_eff_mac(rp, c);
+
+	memset(sec, 0, sizeof(*sec));
+	memcpy(sec->eff_mac.addr_bytes, eff, sizeof(sec->eff_mac.addr_bytes));
+	if (e->v[PG_F_FORGED_TRANSMITS] == 0)
+		sec->flags |= SEC_FORGED_REJECT;
+	if (e->v[PG_F_MAC_CHANGES] == 0 && memcmp(eff, c->mac, 6) != 0)
+		sec->flags |= SEC_RX_BLOCKED;
+	if (e->v[PG_F_PROMISCUOUS] == 1 && rp->guest_promisc != 0)
+		sec->flags |= SEC_PROMISC;
+	if (e->v[PG_F_MAC_LEARNING]) {
+		sec->flags |= SEC_MAC_LEARNING;
+		sec->mac_limit = (uint32_t)e->v[PG_F_MAC_LIMIT];
+		if (e->v[PG_F_MAC_LIMIT_POLICY] == PG_LIMIT_ALLOW)
+			sec->flags |= SEC_LIMIT_ALLOW;
+		if (e->v[PG_F_UNKNOWN_UNICAST_FLOODING])
+			sec->flags |= SEC_UNKNOWN_FLOOD;
+	}
+	for (unsigned k = 0; k < SEC_STORM_MAX; k++) {
+		/* Validated: pps <= PG_STORM_PPS_MAX, far below the TSC rate. */
+		sec_storm_cfg_init(&sec->storm[k], (uint64_t)e->v[storm[k]], rte_get_tsc_hz());
+		if (sec->storm[k].cost != 0)
+			sec->flags |= SEC_STORM;
+	}
 }
 
 /*
@@ -331,7 +395,8 @@ compile(const struct ctl_config *cfg, const struct resolved *r, char *err)
 		memcpy(d->learned, r->vs[i]->learned, sizeof(d->learned));
 		for (j = 0; j < cfg->n_ports; j++)
 			n_vm += strcmp(cfg->ports[j].vswitch, vs->name) == 0;
-		d->statics = fdb_create(n_vm ? n_vm : 1);
+		/* A configured MAC per port, and a guest's changed MAC where accepted. */
+		d->statics = fdb_create(n_vm ? 2 * n_vm : 1);
 		if (d->statics == NULL)
 			goto nomem;
 		for (j = 0; j < vs->n_uplinks; j++) {
@@ -359,6 +424,8 @@ compile(const struct ctl_config *cfg, const struct resolved *r, char *err)
 	for (i = 0; i < cfg->n_ports; i++) {
 		const struct ctl_port *c = &cfg->ports[i];
 		const struct ctl_rt_port *rp = r->pt[i];
+		const struct ctl_portgroup *pg;
+		struct pg_effective eff;
 		struct rte_ether_addr mac;
 		struct dp_port *p;
 		unsigned v;
@@ -379,13 +446,45 @@ compile(const struct ctl_config *cfg, const struct resolved *r, char *err)
 		p->ops = &vh_port_ops;
 		p->priv = rp->vh;
 		p->up = vh_port_up(rp->vh);
-		vlan_compile(
-			&ctl_vswitch_portgroup(&cfg->vswitches[v], c->portgroup)->vlan, &p->vlan);
+		pg = ctl_vswitch_portgroup(&cfg->vswitches[v], c->portgroup);
+		vlan_compile(&cfg->vswitches[v], &pg->vlan, &p->vlan);
+		pg_resolve(&cfg->vswitches[v].policy, &pg->policy, &c->policy, &eff);
+		sec_compile(&p->sec, &eff, c, rp);
 		s->ports[rp->index] = p;
 		memcpy(mac.addr_bytes, c->mac, sizeof(c->mac));
 		if (dp_vswitch_add_static(s, p, &mac) != 0)
 			goto nomem;
 	}
+	/*
+	 * A guest's new MAC, where MAC changes are accepted, reaches it too
+	 * (once every configured MAC is in: those win).
+	 */
+	for (i = 0; i < cfg->n_ports; i++) {
+		const struct ctl_rt_port *rp = r->pt[i];
+		const struct dp_port *p = rp->vh != NULL ? s->ports[rp->index] : NULL;
+
+		if (p == NULL || (p->sec.flags & SEC_RX_BLOCKED) ||
+			memcmp(p->sec.eff_mac.addr_bytes, cfg->ports[i].mac, 6) == 0 ||
+			!rte_is_unicast_ether_addr(&p->sec.eff_mac) ||
+			fdb_lookup(s->vswitches[p->vswitch].statics, fdb_key(0, &p->sec.eff_mac)) !=
+				FDB_MISS)
+			continue;
+		if (dp_vswitch_add_static(s, p, &p->sec.eff_mac) != 0)
+			goto nomem;
+	}
+	/* Private VLAN IDs, so a drop between roles is named. */
+	for (i = 0; i < cfg->n_vswitches; i++)
+		for (j = 0; j < cfg->vswitches[i].n_pvlans; j++) {
+			const struct ctl_pvlan *pv = &cfg->vswitches[i].pvlans[j];
+			unsigned d = r->vs[i]->index;
+
+			if (dp_vswitch_set_pvlan(s, d, pv->primary, pv->primary) != 0)
+				goto nomem;
+			for (q = 0; q < pv->n_secondaries; q++)
+				if (dp_vswitch_set_pvlan(
+					    s, d, pv->secondaries[q].vid, pv->primary) != 0)
+					goto nomem;
+		}
 	for (i = 0; i < DP_MAX_VSWITCHES; i++)
 		if (s->vswitches[i].used && dp_vswitch_build_flood(s, i) != 0)
 			goto nomem;
@@ -762,6 +861,21 @@ fail:
 out:
 	ctl_config_free(inter);
 	free(pl);
+	return ret;
+}
+
+int
+ctl_rt_republish(struct ctl_rt *rt, char *err)
+{
+	struct plan *none = calloc(1, sizeof(*none));
+	int ret;
+
+	if (none == NULL) {
+		snprintf(err, CTL_ERR_MAX, "out of memory");
+		return -ENOMEM;
+	}
+	ret = publish(rt, none, rt->cfg, err);
+	free(none);
 	return ret;
 }
 

@@ -26,6 +26,10 @@ struct ctl_rt_port {
 	struct vh_port *vh; /* its vhost-user socket */
 	uint16_t index; /* dataplane port index */
 	struct dp_port_stats base; /* counters of the index when created (reported as 0) */
+	/* Reported state (port.set, fed by the host agent), not configuration: */
+	bool eff_mac_set; /* the guest's MAC was reported */
+	uint8_t eff_mac[6]; /* ...and is this one */
+	int8_t guest_promisc; /* -1 not reported (counts as asking), 0 no, 1 the guest asked */
 };
 
 /* An uplink's runtime. */
@@ -66,6 +70,15 @@ void ctl_rt_free(struct ctl_rt *rt);
  * Returns 0 or -errno.
  */
 int ctl_apply(struct ctl_rt *rt, struct ctl_config *next, char *err);
+
+/*
+ * Publish a new snapshot of the running config, after a port's reported
+ * state changed. 0 or -ENOMEM with err; nothing changed on failure.
+ */
+int ctl_rt_republish(struct ctl_rt *rt, char *err);
+
+/* The MAC a port's guest uses: reported, else the configured one. */
+const uint8_t *ctl_rt_port_eff_mac(const struct ctl_rt_port *p, const struct ctl_port *cfg);
 
 /* Runtime lookups by name (NULL when absent). */
 struct ctl_rt_port *ctl_rt_port(const struct ctl_rt *rt, const char *name);

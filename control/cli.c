@@ -60,7 +60,9 @@ static const struct cli_verb config_verbs[] = {
 
 static const struct cli_verb vswitch_verbs[] = {
 	{"add", "NAME [--mtu N]", "create a vSwitch (MTU 68-9000, default 1500)"},
-	{"set", "NAME --mtu N", "change a vSwitch's MTU"},
+	{"set", "NAME [--mtu N] [POLICY] [--pvlans MAP]",
+		"change a vSwitch's MTU, default policy or private VLAN map, e.g. --pvlans "
+		"'[{\"primary\":100,\"secondaries\":[{\"vid\":101,\"type\":\"isolated\"}]}]'"},
 	{"del", "NAME", "delete a vSwitch"},
 	{"list", "", "list vSwitches with their uplinks and port groups"},
 	{NULL, NULL, NULL},
@@ -78,7 +80,10 @@ static const struct cli_verb portgroup_verbs[] = {
 	{"add", "NAME --vswitch VS --vlan VLAN",
 		"create a port group; VLAN: 0 none, 1-4094 tagged by the switch, 4095 "
 		"guest tagging, or trunk ranges like '[[100,200],[300,300]]'"},
-	{"set", "NAME --vswitch VS --vlan VLAN", "change a port group's VLAN"},
+	{"set", "NAME --vswitch VS [--vlan VLAN] [POLICY]",
+		"change a port group's VLAN ({\"pvlan\":N} for a private VLAN) or policy"},
+	{"show", "NAME --vswitch VS",
+		"show a port group's effective policy and where it comes from"},
 	{"del", "NAME --vswitch VS", "delete a port group"},
 	{"list", "[--vswitch VS]", "list port groups (of all vSwitches, or one)"},
 	{NULL, NULL, NULL},
@@ -89,7 +94,10 @@ static const struct cli_verb port_verbs[] = {
 		"NAME --vswitch VS --portgroup PG --socket PATH --mac MAC [--mode MODE] "
 		"[--type TYPE] [--queues N]",
 		"create a VM port on a vhost-user socket"},
-	{"set", "NAME [--FIELD VALUE ...]", "change a port's fields (e.g. --portgroup PG)"},
+	{"set", "NAME [--FIELD VALUE ...] [POLICY]",
+		"change a port's fields (e.g. --portgroup PG) or policy; --effective-mac MAC|null "
+		"and --guest-promisc true|false|null report the guest's state"},
+	{"show", "NAME", "show a port, its reported state and effective policy (with sources)"},
 	{"del", "NAME", "delete a port"},
 	{"list", "", "list ports with their state"},
 	{"stats", "[NAME]", "show packet, byte and drop counters (of all ports, or one)"},
@@ -569,6 +577,12 @@ print_help(FILE *f)
 	      "                   After OBJECT VERB, --socket is a parameter (a port's socket).\n"
 	      "  --               ends the options: what follows is NAME\n"
 	      "\n"
+	      "POLICY options (vSwitch, port group, port; VALUE 'inherit' unsets the field):\n"
+	      "  --promiscuous | --mac-changes | --forged-transmits accept|reject\n"
+	      "  --mac-learning on|off  --mac-limit N  --mac-limit-policy drop|allow\n"
+	      "  --unknown-unicast-flooding on|off\n"
+	      "  --broadcast-pps N | --multicast-pps N | --unknown-unicast-pps N (0: no limit)\n"
+	      "\n"
 	      "exit status: 0 success, 1 error from porticod, 2 usage error, 3 porticod "
 	      "unreachable\n",
 		f);
@@ -631,6 +645,73 @@ param_value(const char *key, const char *text)
 	return json_string(text);
 }
 
+/*
+ * Options that set one field of "policy" (portgroups/policy.h): --promiscuous
+ * accept is {"policy": {"security": {"promiscuous": "accept"}}}. The value
+ * "inherit" is null (the field inherits again); on/off are true/false.
+ */
+static const struct {
+	const char *option; /* the option, "-" as "_" */
+	const char *group; /* the group under "policy" */
+	const char *field; /* the field in that group */
+} policy_options[] = {
+	{"promiscuous", "security", "promiscuous"},
+	{"mac_changes", "security", "mac_changes"},
+	{"forged_transmits", "security", "forged_transmits"},
+	{"mac_learning", "mac_learning", "enabled"},
+	{"mac_limit", "mac_learning", "limit"},
+	{"mac_limit_policy", "mac_learning", "limit_policy"},
+	{"unknown_unicast_flooding", "mac_learning", "unknown_unicast_flooding"},
+	{"broadcast_pps", "storm_control", "broadcast_pps"},
+	{"multicast_pps", "storm_control", "multicast_pps"},
+	{"unknown_unicast_pps", "storm_control", "unknown_unicast_pps"},
+};
+
+/* If key is a policy option, put its value under "policy"; 1 if it was, 0 if not. */
+static int
+add_policy_param(struct cli_opts *o, const char *key, const char *text)
+{
+	json_t *policy, *group, *v;
+
+	for (size_t i = 0; i < sizeof(policy_options) / sizeof(policy_options[0]); i++) {
+		if (strcmp(key, policy_options[i].option) != 0)
+			continue;
+		policy = json_object_get(o->params, "policy");
+		if (policy == NULL) {
+			policy = json_object();
+			if (policy == NULL || json_object_set_new(o->params, "policy", policy) < 0)
+				die_nomem();
+		}
+		if (!json_is_object(policy)) {
+			usage_error("--%s cannot be given with --policy", key);
+			return -EINVAL;
+		}
+		group = json_object_get(policy, policy_options[i].group);
+		if (group == NULL) {
+			group = json_object();
+			if (group == NULL ||
+				json_object_set_new(policy, policy_options[i].group, group) < 0)
+				die_nomem();
+		}
+		if (json_object_get(group, policy_options[i].field) != NULL) {
+			usage_error("'%s' given twice", key);
+			return -EINVAL;
+		}
+		if (strcmp(text, "inherit") == 0)
+			v = json_null();
+		else if (strcmp(text, "on") == 0)
+			v = json_true();
+		else if (strcmp(text, "off") == 0)
+			v = json_false();
+		else
+			v = param_value(key, text);
+		if (v == NULL || json_object_set_new(group, policy_options[i].field, v) < 0)
+			die_nomem();
+		return 1;
+	}
+	return 0;
+}
+
 /* Add "--key value" to the parameters: "-" in key becomes "_". */
 static int
 add_param(struct cli_opts *o, const char *opt, size_t key_len, const char *text)
@@ -657,6 +738,12 @@ add_param(struct cli_opts *o, const char *opt, size_t key_len, const char *text)
 			(int)(key_len > 64 ? 64 : key_len), opt);
 		goto out;
 	}
+	ret = add_policy_param(o, key, text);
+	if (ret != 0) {
+		ret = ret < 0 ? ret : 0;
+		goto out;
+	}
+	ret = -EINVAL;
 	if (json_object_get(o->params, key) != NULL ||
 		(strcmp(key, "name") == 0 && o->name != NULL)) {
 		usage_error("'%s' given twice", key);

@@ -142,6 +142,36 @@ m_config_get(void *ctx, json_t *params, struct ctl_rpc_error *e)
 	return ctl_config_to_json(d->rt->cfg);
 }
 
+/* --- policy --- */
+
+/*
+ * The effective policy of the levels given (port may be NULL, portgroup
+ * too): {"<group>": {"<field>": {"value": v, "from": "default|vswitch|
+ * portgroup|port"}}}.
+ */
+static json_t *
+effective_json(const struct pg_policy *vswitch, const struct pg_policy *portgroup,
+	const struct pg_policy *port)
+{
+	struct pg_effective eff;
+	json_t *obj = json_object();
+
+	pg_resolve(vswitch, portgroup, port, &eff);
+	for (unsigned f = 0; obj != NULL && f < PG_F_MAX; f++) {
+		const struct pg_field_desc *fd = pg_field(f);
+		json_t *group = json_object_get(obj, fd->group);
+
+		if (group == NULL) {
+			group = json_object();
+			json_object_set_new(obj, fd->group, group);
+		}
+		json_object_set_new(group, fd->name,
+			json_pack("{s:o, s:s}", "value", ctl_policy_value_to_json(f, eff.v[f]),
+				"from", pg_source_name(eff.from[f])));
+	}
+	return obj;
+}
+
 /* --- vSwitch --- */
 
 static const char *const name_key[] = {"name", NULL};
@@ -150,7 +180,7 @@ static json_t *
 m_vswitch_add(void *ctx, json_t *params, struct ctl_rpc_error *e)
 {
 	struct ctl_daemon *d = ctx;
-	static const char *const allowed[] = {"name", "mtu", NULL};
+	static const char *const allowed[] = {"name", "mtu", "policy", "pvlans", NULL};
 	char err[CTL_ERR_MAX];
 	struct ctl_vswitch vs;
 	struct ctl_config *next;
@@ -180,7 +210,7 @@ static json_t *
 m_vswitch_set(void *ctx, json_t *params, struct ctl_rpc_error *e)
 {
 	struct ctl_daemon *d = ctx;
-	static const char *const allowed[] = {"name", "mtu", NULL};
+	static const char *const allowed[] = {"name", "mtu", "policy", "pvlans", NULL};
 	char err[CTL_ERR_MAX];
 	struct ctl_config *next;
 	struct ctl_vswitch *vs;
@@ -251,9 +281,9 @@ m_vswitch_list(void *ctx, json_t *params, struct ctl_rpc_error *e)
 		for (j = 0; j < cfg->n_ports; j++)
 			n_ports += strcmp(cfg->ports[j].vswitch, vs->name) == 0;
 		json_array_append_new(list,
-			json_pack("{s:s, s:i, s:o, s:o, s:i}", "name", vs->name, "mtu",
+			json_pack("{s:s, s:i, s:o, s:o, s:i, s:o}", "name", vs->name, "mtu",
 				(int)vs->mtu, "uplinks", ups, "portgroups", pgs, "ports",
-				(int)n_ports));
+				(int)n_ports, "policy", effective_json(&vs->policy, NULL, NULL)));
 	}
 	return list;
 }
@@ -481,9 +511,9 @@ m_portgroup_list(void *ctx, json_t *params, struct ctl_rpc_error *e)
 				n += strcmp(cfg->ports[k].vswitch, vs->name) == 0 &&
 					strcmp(cfg->ports[k].portgroup, pg->name) == 0;
 			json_array_append_new(list,
-				json_pack("{s:s, s:s, s:o, s:i}", "vswitch", vs->name, "name",
+				json_pack("{s:s, s:s, s:o, s:i, s:o}", "vswitch", vs->name, "name",
 					pg->name, "vlan", ctl_vlan_to_json(&pg->vlan), "ports",
-					(int)n));
+					(int)n, "policy", ctl_policy_to_json(&pg->policy)));
 		}
 	}
 	return list;
@@ -518,28 +548,152 @@ m_port_add(void *ctx, json_t *params, struct ctl_rpc_error *e)
 	return ctl_port_to_json(ctl_config_port(d->rt->cfg, port.name));
 }
 
+/* A port's reported state, as port.show and port.set answer it. */
+static void
+reported_json(json_t *o, const struct ctl_rt_port *rp, const struct ctl_port *c)
+{
+	char mac[18];
+
+	ctl_mac_format(ctl_rt_port_eff_mac(rp, c), mac);
+	json_object_set_new(o, "effective_mac", json_string(mac));
+	json_object_set_new(o, "guest_promisc",
+		rp->guest_promisc < 0 ? json_null() : json_boolean(rp->guest_promisc));
+}
+
+/*
+ * port.set. Besides the configuration, it takes the port's reported state,
+ * which is not persisted: "effective_mac" (the MAC the guest uses; null:
+ * the configured one) and "guest_promisc" (whether the guest asked for
+ * promiscuous mode; null: not reported, which counts as asking).
+ */
 static json_t *
 m_port_set(void *ctx, json_t *params, struct ctl_rpc_error *e)
 {
+	static const char *const ignore[] = {"name", "effective_mac", "guest_promisc", NULL};
 	struct ctl_daemon *d = ctx;
 	char err[CTL_ERR_MAX];
 	struct ctl_config *next;
-	const char *name;
+	struct ctl_rt_port *rp, old;
+	const json_t *em, *gp;
+	const char *name, *key;
+	bool config = false;
+	json_t *v, *o;
+	uint8_t mac[6];
 
 	if ((name = param_str(params, "name", e)) == NULL)
 		return NULL;
-	if (ctl_config_port(d->rt->cfg, name) == NULL)
+	rp = ctl_rt_port(d->rt, name);
+	if (ctl_config_port(d->rt->cfg, name) == NULL || rp == NULL)
 		return ctl_rpc_fail(e, CTL_RPC_NOT_FOUND, "no port \"%s\"", name);
-	next = working_copy(d, e);
-	if (next == NULL)
-		return NULL;
-	if (ctl_port_update_json(params, name_key, ctl_config_port(next, name), err) != 0) {
-		ctl_config_free(next);
-		return ctl_rpc_fail(e, CTL_RPC_INVALID_PARAMS, "%s", err);
+	em = json_object_get(params, "effective_mac");
+	gp = json_object_get(params, "guest_promisc");
+	if (em != NULL && !json_is_null(em) &&
+		(!json_is_string(em) || ctl_mac_parse(json_string_value(em), mac) != 0 ||
+			(mac[0] & 1)))
+		return ctl_rpc_fail(e, CTL_RPC_INVALID_PARAMS,
+			"effective_mac must be a unicast MAC like \"52:54:00:00:00:01\", or null");
+	if (gp != NULL && !json_is_null(gp) && !json_is_boolean(gp))
+		return ctl_rpc_fail(
+			e, CTL_RPC_INVALID_PARAMS, "guest_promisc must be true, false or null");
+	json_object_foreach (params, key, v)
+		config |= strcmp(key, "name") != 0 && strcmp(key, "effective_mac") != 0 &&
+			strcmp(key, "guest_promisc") != 0;
+	next = NULL;
+	if (config) {
+		next = working_copy(d, e);
+		if (next == NULL)
+			return NULL;
+		if (ctl_port_update_json(params, ignore, ctl_config_port(next, name), err) != 0) {
+			ctl_config_free(next);
+			return ctl_rpc_fail(e, CTL_RPC_INVALID_PARAMS, "%s", err);
+		}
 	}
-	if (commit(d, next, e) != 0)
+	/* The reported state first, so the one snapshot published has both. */
+	old = *rp;
+	if (em != NULL) {
+		rp->eff_mac_set = !json_is_null(em);
+		if (rp->eff_mac_set)
+			memcpy(rp->eff_mac, mac, sizeof(mac));
+	}
+	if (gp != NULL)
+		rp->guest_promisc = json_is_null(gp) ? -1 : json_is_true(gp);
+	if (config ? commit(d, next, e) != 0 : ctl_rt_republish(d->rt, err) != 0) {
+		if (!config)
+			ctl_rpc_fail(e, CTL_RPC_FAILED, "%s", err);
+		/* The port object is the same one: a failed commit keeps ports. */
+		rp = ctl_rt_port(d->rt, name);
+		if (rp != NULL) {
+			rp->eff_mac_set = old.eff_mac_set;
+			memcpy(rp->eff_mac, old.eff_mac, sizeof(old.eff_mac));
+			rp->guest_promisc = old.guest_promisc;
+		}
 		return NULL;
-	return ctl_port_to_json(ctl_config_port(d->rt->cfg, name));
+	}
+	rp = ctl_rt_port(d->rt, name);
+	o = ctl_port_to_json(ctl_config_port(d->rt->cfg, name));
+	reported_json(o, rp, ctl_config_port(d->rt->cfg, name));
+	return o;
+}
+
+/*
+ * port.show: the port, its state, its reported state and its effective
+ * policy with where each field comes from.
+ */
+static json_t *
+m_port_show(void *ctx, json_t *params, struct ctl_rpc_error *e)
+{
+	struct ctl_daemon *d = ctx;
+	const struct ctl_vswitch *vs;
+	const struct ctl_portgroup *pg;
+	const struct ctl_port *c;
+	const struct ctl_rt_port *rp;
+	const char *name;
+	json_t *o;
+
+	if (!params_only(params, name_key, e) || (name = param_str(params, "name", e)) == NULL)
+		return NULL;
+	c = ctl_config_port(d->rt->cfg, name);
+	rp = ctl_rt_port(d->rt, name);
+	if (c == NULL || rp == NULL)
+		return ctl_rpc_fail(e, CTL_RPC_NOT_FOUND, "no port \"%s\"", name);
+	vs = ctl_config_vswitch(d->rt->cfg, c->vswitch);
+	pg = ctl_vswitch_portgroup(vs, c->portgroup);
+	o = ctl_port_to_json(c);
+	json_object_set_new(o, "state",
+		json_string(rp->vh == NULL		    ? "failed"
+				: vh_port_connected(rp->vh) ? "connected"
+							    : "waiting"));
+	reported_json(o, rp, c);
+	json_object_set_new(o, "vlan", ctl_vlan_to_json(&pg->vlan));
+	json_object_set_new(
+		o, "effective_policy", effective_json(&vs->policy, &pg->policy, &c->policy));
+	return o;
+}
+
+/* portgroup.show: the port group and its effective policy (before port overrides). */
+static json_t *
+m_portgroup_show(void *ctx, json_t *params, struct ctl_rpc_error *e)
+{
+	struct ctl_daemon *d = ctx;
+	static const char *const allowed[] = {"vswitch", "name", NULL};
+	const struct ctl_vswitch *vs;
+	const struct ctl_portgroup *pg;
+	const char *vsname, *name;
+	json_t *o;
+
+	if (!params_only(params, allowed, e) ||
+		(vsname = param_str(params, "vswitch", e)) == NULL ||
+		(name = param_str(params, "name", e)) == NULL)
+		return NULL;
+	vs = ctl_config_vswitch(d->rt->cfg, vsname);
+	pg = vs != NULL ? ctl_vswitch_portgroup(vs, name) : NULL;
+	if (pg == NULL)
+		return ctl_rpc_fail(e, CTL_RPC_NOT_FOUND, "no port group \"%s\" on vSwitch \"%s\"",
+			name, vsname);
+	o = ctl_portgroup_to_json(pg);
+	json_object_set_new(o, "vswitch", json_string(vs->name));
+	json_object_set_new(o, "effective_policy", effective_json(&vs->policy, &pg->policy, NULL));
+	return o;
 }
 
 static json_t *
@@ -598,10 +752,10 @@ stats_json(const char *name, const char *kind, uint16_t index, const struct dp_p
 	ctl_rt_stats(index, base, &st);
 	for (unsigned r = 0; r < DP_DROP_MAX; r++)
 		json_object_set_new(drops, dp_drop_name(r), json_integer((json_int_t)st.drops[r]));
-	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:o}", "name", name, "kind", kind,
+	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o}", "name", name, "kind", kind,
 		"rx_packets", (json_int_t)st.rx_packets, "rx_bytes", (json_int_t)st.rx_bytes,
 		"tx_packets", (json_int_t)st.tx_packets, "tx_bytes", (json_int_t)st.tx_bytes,
-		"drops", drops);
+		"unlearned", (json_int_t)st.unlearned, "drops", drops);
 }
 
 static json_t *
@@ -747,10 +901,12 @@ const struct ctl_method ctl_methods[] = {
 	{"portgroup.set", m_portgroup_set},
 	{"portgroup.del", m_portgroup_del},
 	{"portgroup.list", m_portgroup_list},
+	{"portgroup.show", m_portgroup_show},
 	{"port.add", m_port_add},
 	{"port.set", m_port_set},
 	{"port.del", m_port_del},
 	{"port.list", m_port_list},
+	{"port.show", m_port_show},
 	{"port.stats", m_port_stats},
 	{"fdb.list", m_fdb_list},
 	{NULL, NULL},

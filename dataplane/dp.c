@@ -79,7 +79,7 @@ out_send(const struct dp_snapshot *s, struct dp_worker *w, struct dp_out *o)
 	uint64_t bytes = o->bytes;
 	uint16_t sent = 0, i;
 
-	if (likely(*p->up))
+	if (likely(*p->up && !(p->sec.flags & SEC_RX_BLOCKED)))
 		sent = p->ops->tx(
 			p->priv, p->n_queues == 1 ? 0 : w->id % p->n_queues, o->pkts, o->n);
 	if (unlikely(sent < o->n)) {
@@ -89,10 +89,119 @@ out_send(const struct dp_snapshot *s, struct dp_worker *w, struct dp_out *o)
 			if (p->ops->tx_consumes)
 				rte_pktmbuf_free(o->pkts[i]);
 		}
-		st->drops[*p->up ? DP_DROP_TX_FULL : DP_DROP_PEER_DOWN] += o->n - sent;
+		st->drops[!*p->up				  ? DP_DROP_PEER_DOWN
+				: (p->sec.flags & SEC_RX_BLOCKED) ? DP_DROP_MAC_CHANGED
+								  : DP_DROP_TX_FULL] += o->n - sent;
 	}
 	st->tx_packets += sent;
 	st->tx_bytes += bytes;
+}
+
+/* A learned entry moved away from port (or aged): one source fewer behind it. */
+static inline void
+unlearn(struct dp_worker *w, uint16_t port)
+{
+	if (port < DP_MAX_PORTS && w->sec[port].n_learned > 0)
+		w->sec[port].n_learned--;
+}
+
+/* Learn key behind port; 0 or -ENOSPC (table full). */
+static inline int
+learn(struct dp_worker *w, struct fdb *learned, struct fdb_entry *e, uint64_t key, uint8_t vswitch,
+	uint16_t port)
+{
+	enum fdb_learn_result r;
+
+	if (e != NULL)
+		unlearn(w, e->port);
+	r = fdb_learn(learned, key, port, w->now_sec);
+	if (unlikely(r == FDB_FULL)) {
+		w->learn_full++;
+		return -ENOSPC;
+	}
+	event_push(w, DP_EV_LEARNED, vswitch, key, port);
+	return 0;
+}
+
+/*
+ * A frame from a VM whose source is not the port's effective MAC: forged
+ * transmits, or a source behind a MAC learning port. Returns the drop
+ * reason, or DP_DROP_MAX to let it pass.
+ */
+static inline enum dp_drop
+vm_source(struct dp_worker *w, const struct dp_port *in, struct fdb *learned, uint16_t vid,
+	const struct rte_ether_addr *src)
+{
+	const struct sec_port_cfg *sec = &in->sec;
+	struct sec_port_state *st = &w->sec[in->index];
+	struct fdb_entry *e;
+	uint64_t key;
+
+	if (!(sec->flags & SEC_MAC_LEARNING) || !rte_is_unicast_ether_addr(src))
+		return (sec->flags & SEC_FORGED_REJECT) ? DP_DROP_FORGED_SOURCE : DP_DROP_MAX;
+	key = fdb_key_frame(vid, src);
+	e = fdb_find(learned, key);
+	if (likely(e != NULL && e->port == in->index)) {
+		if (e->seen != w->now_sec)
+			e->seen = w->now_sec;
+		return DP_DROP_MAX;
+	}
+	if (st->n_learned < sec->mac_limit &&
+		learn(w, learned, e, key, in->vswitch, in->index) == 0) {
+		st->n_learned++;
+		return DP_DROP_MAX;
+	}
+	/* Beyond the limit (or the table is full). */
+	if (sec->flags & SEC_LIMIT_ALLOW) {
+		w->stats[in->index].unlearned++;
+		return DP_DROP_MAX;
+	}
+	return DP_DROP_MAC_LIMIT;
+}
+
+/* Add frame i (VLAN vid) to port p: tagged if the port keeps tags. */
+static inline void
+out_add_vlan(struct dp_worker *w, const struct dp_port *p, struct rte_mbuf *m, uint16_t vid,
+	unsigned i, uint32_t *tag_mask)
+{
+	if (vid != 0 && p->vlan.tagged) {
+		*tag_mask |= UINT32_C(1) << i;
+		out_add(w, p->index, m, m->pkt_len + sizeof(struct rte_vlan_hdr));
+	} else {
+		out_add(w, p->index, m, m->pkt_len);
+	}
+}
+
+/*
+ * Copies of unicast frame i to the vSwitch's taps that carry its VLAN:
+ * promiscuous ports always, MAC learning ports with unknown unicast
+ * flooding when the destination is unknown. Never back to the sender nor
+ * twice to the destination. Returns how many taps got it.
+ */
+static inline unsigned
+taps_add(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_vswitch *vs,
+	struct rte_mbuf *m, uint16_t vid, uint16_t in, uint16_t dst, bool unknown, unsigned i,
+	uint32_t *tag_mask)
+{
+	unsigned j, n = 0;
+
+	for (j = 0; j < vs->n_taps; j++) {
+		const struct dp_port *p = s->ports[vs->taps[j]];
+
+		if (p->index == in || p->index == dst || !vlan_carries(&p->vlan, vid) ||
+			(!unknown && !(p->sec.flags & SEC_PROMISC)))
+			continue;
+		out_add_vlan(w, p, m, vid, i, tag_mask);
+		n++;
+	}
+	return n;
+}
+
+/* Storm control of frame class c from port in. */
+static inline bool
+storm_admit(struct dp_worker *w, const struct dp_port *in, enum sec_storm_class c, uint64_t now)
+{
+	return sec_storm_admit(&in->sec.storm[c], &w->sec[in->index].storm[c], now);
 }
 
 void
@@ -103,6 +212,7 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 	struct dp_port_stats *ist = &w->stats[in->index];
 	struct fdb *learned = vs->learned[w->id];
 	const bool from_uplink = in->kind == DP_PORT_UPLINK;
+	const bool taps = vs->n_taps != 0;
 	struct rte_mbuf *done[DP_BURST]; /* frames no ethdev took: freed at the end */
 	uint16_t tci[DP_BURST];
 	uint32_t tag_mask = 0; /* bit i: frame i leaves tagged somewhere */
@@ -112,13 +222,13 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 	uint64_t rx_bytes = 0, key, last_key = 0; /* 0 is no valid key */
 	const struct fdb_entry *last_se = NULL;
 
-	RTE_SET_USED(now);
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		const struct rte_ether_hdr *eth;
 		const struct fdb_entry *se;
 		enum dp_drop why;
 		uint16_t dst, vid;
+		unsigned got;
 
 		rx_bytes += m->pkt_len;
 		tci[i] = 0;
@@ -149,7 +259,14 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 		}
 		eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 
-		if (from_uplink) {
+		if (!from_uplink) {
+			/* Forged transmits, MAC learning: only when the source is not the VM's. */
+			if (unlikely(!rte_is_same_ether_addr(&eth->src_addr, &in->sec.eff_mac))) {
+				why = vm_source(w, in, learned, vid, &eth->src_addr);
+				if (why != DP_DROP_MAX)
+					goto drop;
+			}
+		} else {
 			uint64_t src = fdb_key_frame(vid, &eth->src_addr);
 
 			/* Reflection: our own VM's frame coming back in. */
@@ -159,13 +276,14 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 				goto drop;
 			}
 			if (likely(rte_is_unicast_ether_addr(&eth->src_addr))) {
-				enum fdb_learn_result r =
-					fdb_learn(learned, src, in->index, w->now_sec);
+				struct fdb_entry *e = fdb_find(learned, src);
 
-				if (unlikely(r == FDB_NEW || r == FDB_MOVED))
-					event_push(w, DP_EV_LEARNED, in->vswitch, src, in->index);
-				else if (unlikely(r == FDB_FULL))
-					w->learn_full++;
+				if (likely(e != NULL && e->port == in->index)) {
+					if (e->seen != w->now_sec)
+						e->seen = w->now_sec;
+				} else {
+					learn(w, learned, e, src, in->vswitch, in->index);
+				}
 			}
 		}
 
@@ -177,6 +295,17 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 			/* VGT/trunk members get the frame tagged, 4 bytes longer. */
 			uint32_t tlen = m->pkt_len + (vid != 0 ? sizeof(struct rte_vlan_hdr) : 0);
 
+			if (unlikely(in->sec.flags & SEC_STORM)) {
+				enum sec_storm_class c = rte_is_broadcast_ether_addr(&eth->dst_addr)
+					? SEC_STORM_BROADCAST
+					: SEC_STORM_MULTICAST;
+
+				if (!storm_admit(w, in, c, now)) {
+					why = c == SEC_STORM_BROADCAST ? DP_DROP_STORM_BROADCAST
+								       : DP_DROP_STORM_MULTICAST;
+					goto drop;
+				}
+			}
 			if (vid != 0 && vs->flood_tagged[vid])
 				tag_mask |= UINT32_C(1) << i;
 			for (j = vs->flood_start[vid]; j < end; j++) {
@@ -218,55 +347,100 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 			last_se = fdb_find(vs->statics, key);
 		}
 		se = last_se;
-		if (likely(se != NULL) &&
-			(likely(se->vid == vid) ||
-				(se->vid == FDB_VID_ANY &&
-					vlan_carries(&s->ports[se->port]->vlan, vid)))) {
-			if (unlikely(se->port == in->index)) {
-				why = DP_DROP_SAME_PORT;
+		if (likely(se != NULL)) {
+			const struct dp_port *p;
+
+			if (likely(se->vid == vid)) {
+				dst = se->port;
+				if (unlikely(dst == in->index)) {
+					why = DP_DROP_SAME_PORT;
+					goto drop;
+				}
+				out_add(w, dst, m, m->pkt_len);
+				goto deliver_taps;
+			}
+			p = s->ports[se->port];
+			if (se->vid == FDB_VID_ANY && vlan_carries(&p->vlan, vid)) {
+				dst = se->port;
+				if (unlikely(dst == in->index)) {
+					why = DP_DROP_SAME_PORT;
+					goto drop;
+				}
+				/* VGT/trunk ports keep the tag; private VLAN ports get it untagged.
+				 */
+				out_add_vlan(w, p, m, vid, i, &tag_mask);
+				goto deliver_taps;
+			}
+			/* A private VLAN port its role keeps from hearing this VLAN. */
+			if (unlikely(vs->pvlan_of != NULL && p->vlan.pvlan_primary != 0 &&
+				    vs->pvlan_of[vid] == p->vlan.pvlan_primary)) {
+				why = DP_DROP_PVLAN;
 				goto drop;
 			}
-			/* Access ports get untagged frames; the others keep the tag. */
-			if (vid != 0 && se->vid == FDB_VID_ANY) {
-				tag_mask |= UINT32_C(1) << i;
-				out_add(w, se->port, m, m->pkt_len + sizeof(struct rte_vlan_hdr));
-			} else {
-				out_add(w, se->port, m, m->pkt_len);
-			}
-			continue;
 		}
-		if (from_uplink) {
-			why = DP_DROP_UNKNOWN_UNICAST;
-			goto drop;
-		}
-		/* Not a local VM: out of the uplink it was learned on, else the flood uplink. */
+		/* Not a local VM's own MAC: learned behind an uplink or a MAC learning port? */
 		dst = fdb_lookup(learned, fdb_key_frame(vid, &eth->dst_addr));
 		if (dst != FDB_MISS) {
 			const struct dp_port *p = s->ports[dst];
 
+			if (unlikely(dst == in->index)) {
+				why = DP_DROP_SAME_PORT; /* behind the port it came from */
+				goto drop;
+			}
 			/* A stale entry (port gone, index reused) counts as unknown. */
-			if (p == NULL || p->kind != DP_PORT_UPLINK || p->vswitch != in->vswitch ||
-				!*p->up)
+			if (p == NULL || p->vswitch != in->vswitch || !*p->up) {
 				dst = FDB_MISS;
+			} else if (p->kind == DP_PORT_VM) {
+				if (!(p->sec.flags & SEC_MAC_LEARNING) ||
+					!vlan_carries(&p->vlan, vid))
+					dst = FDB_MISS;
+				else {
+					out_add_vlan(w, p, m, vid, i, &tag_mask);
+					goto deliver_taps;
+				}
+			} else if (from_uplink) {
+				dst = FDB_MISS; /* never from one uplink to another */
+			}
 		}
 		if (dst == FDB_MISS) {
+			/* Unknown unicast. */
+			if (unlikely(!from_uplink && (in->sec.flags & SEC_STORM) &&
+				    !storm_admit(w, in, SEC_STORM_UNKNOWN_UNICAST, now))) {
+				why = DP_DROP_STORM_UNKNOWN_UNICAST;
+				goto drop;
+			}
+			got = unlikely(taps)
+				? taps_add(s, w, vs, m, vid, in->index, NO_SLOT, true, i, &tag_mask)
+				: 0;
+			if (from_uplink) {
+				if (got == 0) {
+					why = DP_DROP_UNKNOWN_UNICAST;
+					goto drop;
+				}
+				continue;
+			}
 			if (!uplink_chosen) {
 				uplink = flood_uplink(s, vs);
 				uplink_chosen = true;
 			}
 			dst = uplink;
+			if (unlikely(dst == NO_SLOT)) {
+				if (got != 0)
+					continue;
+				why = DP_DROP_NO_UPLINK;
+				goto drop;
+			}
+		} else if (unlikely(taps)) {
+			taps_add(s, w, vs, m, vid, in->index, dst, false, i, &tag_mask);
 		}
-		if (unlikely(dst == NO_SLOT)) {
-			why = DP_DROP_NO_UPLINK;
-			goto drop;
-		}
-		if (vid != 0) {
+		if (vid != 0)
 			tag_mask |= UINT32_C(1) << i;
-			out_add(w, dst, m, m->pkt_len + sizeof(struct rte_vlan_hdr));
-		} else {
-			out_add(w, dst, m, m->pkt_len);
-		}
+		out_add(w, dst, m, m->pkt_len + (vid != 0 ? sizeof(struct rte_vlan_hdr) : 0));
 		n_done--; /* the uplink's ethdev takes it */
+		continue;
+	deliver_taps:
+		if (unlikely(taps))
+			taps_add(s, w, vs, m, vid, in->index, dst, false, i, &tag_mask);
 		continue;
 	drop:
 		ist->drops[why]++;
@@ -321,6 +495,7 @@ aged_cb(uint64_t key, uint16_t port, void *arg)
 	struct rte_ether_addr mac;
 	struct dp_event ev = {.type = DP_EV_AGED, .port = port};
 
+	unlearn(w, port);
 	fdb_key_split(key, &vid, &mac);
 	ev.vid = vid;
 	ev.vswitch = w->aging_vswitch;

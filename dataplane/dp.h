@@ -25,6 +25,7 @@
 #include <rte_ring.h>
 
 #include "dataplane/fdb.h"
+#include "security/security.h"
 #include "vlan/vlan.h"
 
 #define DP_BURST 32
@@ -41,18 +42,25 @@
  * Every drop has a reason and a counter (on the port the frame came in on,
  * or, for the tx reasons, the port it was going out of).
  */
-#define DP_DROP_REASONS(X)                                                               \
-	X(RUNT, "runt") /* shorter than an Ethernet header */                            \
-	X(OVERSIZE, "oversize") /* longer than MTU + 18 */                               \
-	X(VLAN_TAGGED, "vlan_tagged") /* tagged frame from an EST/VST port */            \
-	X(VLAN_NOT_ALLOWED, "vlan_not_allowed") /* VLAN outside a trunk port's ranges */ \
-	X(VLAN_UNKNOWN, "vlan_unknown") /* from an uplink, no port carries the VLAN */   \
-	X(REFLECTION, "reflection") /* from an uplink with a local VM's source MAC */    \
-	X(UNKNOWN_UNICAST, "unknown_unicast") /* from an uplink, not for a local VM */   \
-	X(SAME_PORT, "same_port") /* unicast back to the port it came from */            \
-	X(NO_UPLINK, "no_uplink") /* unknown unicast from a VM, no uplink up */          \
-	X(NO_HEADROOM, "no_headroom") /* no room to insert a VLAN tag */                 \
-	X(PEER_DOWN, "peer_down") /* tx: the port's peer is not connected */             \
+#define DP_DROP_REASONS(X)                                                                 \
+	X(RUNT, "runt") /* shorter than an Ethernet header */                              \
+	X(OVERSIZE, "oversize") /* longer than MTU + 18 */                                 \
+	X(VLAN_TAGGED, "vlan_tagged") /* tagged frame from an EST/VST port */              \
+	X(VLAN_NOT_ALLOWED, "vlan_not_allowed") /* VLAN outside a trunk port's ranges */   \
+	X(VLAN_UNKNOWN, "vlan_unknown") /* from an uplink, no port carries the VLAN */     \
+	X(REFLECTION, "reflection") /* from an uplink with a local VM's source MAC */      \
+	X(UNKNOWN_UNICAST, "unknown_unicast") /* from an uplink, not for a local VM */     \
+	X(SAME_PORT, "same_port") /* unicast back to the port it came from */              \
+	X(NO_UPLINK, "no_uplink") /* unknown unicast from a VM, no uplink up */            \
+	X(NO_HEADROOM, "no_headroom") /* no room to insert a VLAN tag */                   \
+	X(FORGED_SOURCE, "forged_source") /* forged transmits: source not the VM's MAC */  \
+	X(MAC_LIMIT, "mac_limit") /* MAC learning: a new source beyond the limit */        \
+	X(STORM_BROADCAST, "storm_broadcast") /* storm control: over the limit */          \
+	X(STORM_MULTICAST, "storm_multicast") /* storm control: over the limit */          \
+	X(STORM_UNKNOWN_UNICAST, "storm_unknown_unicast") /* storm control */              \
+	X(PVLAN, "pvlan") /* private VLAN: the destination's role may not hear it */       \
+	X(MAC_CHANGED, "mac_changed") /* tx: MAC changes rejected, the guest changed it */ \
+	X(PEER_DOWN, "peer_down") /* tx: the port's peer is not connected */               \
 	X(TX_FULL, "tx_full") /* tx: the peer's ring is full */
 
 enum dp_drop {
@@ -71,6 +79,7 @@ struct dp_port_stats {
 	uint64_t rx_bytes;
 	uint64_t tx_packets; /* frames delivered to the port */
 	uint64_t tx_bytes;
+	uint64_t unlearned; /* frames forwarded from a source beyond the MAC limit (allow) */
 	uint64_t drops[DP_DROP_MAX]; /* by reason */
 } __rte_cache_aligned;
 
@@ -104,6 +113,7 @@ struct dp_port {
 	void *priv; /* the implementation's port object */
 	const volatile uint8_t *up; /* non-zero while the peer/link can take frames */
 	struct vlan_port_cfg vlan; /* VLAN classification of this port */
+	struct sec_port_cfg sec; /* VM ports: security policy (all zero on uplinks) */
 };
 
 /* One vSwitch in a snapshot. */
@@ -116,6 +126,11 @@ struct dp_vswitch {
 	uint32_t *flood_start; /* [VLAN_VID_COUNT + 1]: VM ports of VLAN v are */
 	uint16_t *flood_ports; /* flood_ports[flood_start[v] .. flood_start[v + 1]) */
 	uint8_t *flood_tagged; /* [VLAN_VID_COUNT]: a VGT/trunk port is among them */
+	uint16_t n_taps; /* entries in taps */
+	uint16_t *taps; /* VM ports that also get unicast not for them (SEC_PROMISC, or
+			 * SEC_MAC_LEARNING with SEC_UNKNOWN_FLOOD: unknown unicast only) */
+	uint16_t *pvlan_of; /* [VLAN_VID_COUNT]: the primary of each private VLAN ID, else 0;
+			     * NULL when the vSwitch has no private VLANs */
 };
 
 /* A (port, queue) a worker polls. */
@@ -179,10 +194,12 @@ struct dp_port *dp_port_new(void);
 int dp_vswitch_add_static(
 	struct dp_snapshot *s, const struct dp_port *port, const struct rte_ether_addr *mac);
 /*
- * Compute a vSwitch's flood lists from its VM ports in s (call once all
- * ports are in). 0 or -ENOMEM.
+ * Compute a vSwitch's flood lists and taps from its VM ports in s (call
+ * once all ports are in). 0 or -ENOMEM.
  */
 int dp_vswitch_build_flood(struct dp_snapshot *s, unsigned vswitch);
+/* Record that VLAN vid belongs to private VLAN primary in a vSwitch. 0 or -ENOMEM. */
+int dp_vswitch_set_pvlan(struct dp_snapshot *s, unsigned vswitch, uint16_t vid, uint16_t primary);
 
 /*
  * Publish s, wait until no worker can see the previous snapshot, free it.

@@ -219,6 +219,8 @@ dp_snapshot_free(struct dp_snapshot *s)
 		free(s->vswitches[i].flood_start);
 		free(s->vswitches[i].flood_ports);
 		free(s->vswitches[i].flood_tagged);
+		free(s->vswitches[i].taps);
+		free(s->vswitches[i].pvlan_of);
 	}
 	free(s);
 }
@@ -234,9 +236,22 @@ dp_vswitch_add_static(
 	ret = fdb_set(t, key, port->index, 0);
 	if (ret != 0)
 		return ret;
-	/* Access ports carry one VLAN: the entry holds it for the hot path. */
-	fdb_find(t, key)->vid = port->vlan.tagged ? FDB_VID_ANY : port->vlan.access_vid;
+	/* Access ports receive one VLAN: the entry holds it for the hot path. */
+	fdb_find(t, key)->vid = port->vlan.tagged || port->vlan.mode == VLAN_MODE_PVLAN
+		? FDB_VID_ANY
+		: port->vlan.access_vid;
 	return 0;
+}
+
+/* Does VM port p of vSwitch v get unicast frames that are not for it? */
+static bool
+is_tap(const struct dp_port *p, unsigned v)
+{
+	const uint32_t uu = SEC_MAC_LEARNING | SEC_UNKNOWN_FLOOD;
+
+	if (p == NULL || p->vswitch != v || p->kind != DP_PORT_VM)
+		return false;
+	return (p->sec.flags & SEC_PROMISC) || (p->sec.flags & uu) == uu;
 }
 
 int
@@ -248,6 +263,9 @@ dp_vswitch_build_flood(struct dp_snapshot *s, unsigned v)
 	free(vs->flood_start);
 	free(vs->flood_ports);
 	free(vs->flood_tagged);
+	free(vs->taps);
+	vs->taps = NULL;
+	vs->n_taps = 0;
 	vs->flood_ports = NULL;
 	vs->flood_start = calloc(VLAN_VID_COUNT + 1, sizeof(*vs->flood_start));
 	vs->flood_tagged = calloc(VLAN_VID_COUNT, sizeof(*vs->flood_tagged));
@@ -278,6 +296,34 @@ dp_vswitch_build_flood(struct dp_snapshot *s, unsigned v)
 				vs->flood_tagged[vid] |= p->vlan.tagged;
 			}
 		}
+	/* The taps: counted, then listed. */
+	total = 0;
+	for (i = 0; i < DP_MAX_PORTS; i++)
+		total += is_tap(s->ports[i], v);
+	if (total == 0)
+		return 0;
+	vs->taps = malloc(total * sizeof(*vs->taps));
+	if (vs->taps == NULL)
+		return -ENOMEM;
+	for (i = 0; i < DP_MAX_PORTS; i++)
+		if (is_tap(s->ports[i], v))
+			vs->taps[vs->n_taps++] = (uint16_t)i;
+	return 0;
+}
+
+int
+dp_vswitch_set_pvlan(struct dp_snapshot *s, unsigned v, uint16_t vid, uint16_t primary)
+{
+	struct dp_vswitch *vs = &s->vswitches[v];
+
+	if (vid >= VLAN_VID_COUNT)
+		return -EINVAL;
+	if (vs->pvlan_of == NULL) {
+		vs->pvlan_of = calloc(VLAN_VID_COUNT, sizeof(*vs->pvlan_of));
+		if (vs->pvlan_of == NULL)
+			return -ENOMEM;
+	}
+	vs->pvlan_of[vid] = primary;
 	return 0;
 }
 
@@ -306,6 +352,7 @@ dp_port_stats_get(uint16_t port, struct dp_port_stats *out)
 		out->rx_bytes += st->rx_bytes;
 		out->tx_packets += st->tx_packets;
 		out->tx_bytes += st->tx_bytes;
+		out->unlearned += st->unlearned;
 		for (r = 0; r < DP_DROP_MAX; r++)
 			out->drops[r] += st->drops[r];
 	}

@@ -39,6 +39,7 @@ struct dp_worker {
 	uint16_t slot_of[DP_MAX_PORTS]; /* port index -> slot, NO_SLOT when none */
 	struct dp_out out[DP_MAX_PORTS]; /* the slots */
 	struct dp_port_stats stats[DP_MAX_PORTS];
+	struct sec_port_state sec[DP_MAX_PORTS]; /* storm buckets and learned counts, by port */
 };
 
 /* The dataplane's globals. */

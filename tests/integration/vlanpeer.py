@@ -17,6 +17,7 @@ or socket errors):
 
   send IFACE --src MAC --dst MAC [--vlan VID ...] [--pcp P] [--tpid 0x8100]
        [--ethertype 0x88b5] [--count N] [--interval S] [--payload TEXT]
+       [--src-count N]
   recv IFACE --timeout S [--payload TEXT] [--vlan VID|none|any] [--src MAC]
        [--dst MAC] [--ethertype 0x88b5|any] [--expect N] [--exact]
        [--ready-file PATH] [--verbose]
@@ -204,10 +205,15 @@ def build_frame(dst, src, vlans, pcp, tpid, ethertype, payload):
 
 def cmd_send(args):
     sock = open_socket(args.iface)
-    frame = build_frame(args.dst, args.src, args.vlan, args.pcp, args.tpid, args.ethertype,
-                        args.payload.encode())
+    frames = []
+    # --src-count N: N sources, src, src+1, ... (the low 3 bytes count up), in turn.
+    base = int.from_bytes(args.src[3:], "big")
+    for k in range(max(1, args.src_count)):
+        src = args.src[:3] + ((base + k) & 0xFFFFFF).to_bytes(3, "big")
+        frames.append(build_frame(args.dst, src, args.vlan, args.pcp, args.tpid,
+                                  args.ethertype, args.payload.encode()))
     for i in range(args.count):
-        sock.send(frame)
+        sock.send(frames[i % len(frames)])
         if args.interval and i + 1 < args.count:
             time.sleep(args.interval)
     return 0
@@ -344,6 +350,8 @@ def main(argv):
     s.add_argument("--count", type=int, default=1)
     s.add_argument("--interval", type=float, default=0.0)
     s.add_argument("--payload", default="portico-test")
+    s.add_argument("--src-count", type=int, default=1,
+                   help="cycle over this many sources from --src up")
     s.set_defaults(func=cmd_send)
 
     r = sub.add_parser("recv", help="print matching frames received")

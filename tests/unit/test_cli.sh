@@ -133,6 +133,24 @@ expect_json "typed values" '{"method": "echo.x", "params": {"i": 42, "neg": -7, 
 	"s": "hello", "sp": "two words", "q": "\"quoted\"", "e": "", "eq": "a=b",
 	"big": "123456789012345678901234567890", "j": "{bad"}}'
 
+run echo set pg --promiscuous accept --mac-changes inherit --forged-transmits reject \
+	--mac-learning on --mac-limit 10 --unknown-unicast-flooding off --broadcast-pps 100 --json
+expect_json "policy options" '{"method": "echo.set", "params": {"name": "pg", "policy": {
+	"security": {"promiscuous": "accept", "mac_changes": null, "forged_transmits": "reject"},
+	"mac_learning": {"enabled": true, "limit": 10, "unknown_unicast_flooding": false},
+	"storm_control": {"broadcast_pps": 100}}}}'
+
+run echo set pg --promiscuous accept --promiscuous reject
+expect "policy option twice" 2
+expect_err "policy option twice" "given twice"
+
+run echo set pg --policy null --promiscuous accept
+expect "--policy null then a policy option" 2
+
+run echo set p --effective-mac 52:54:00:00:00:09 --guest-promisc null --json
+expect_json "reported state" '{"method": "echo.set", "params": {"name": "p",
+	"effective_mac": "52:54:00:00:00:09", "guest_promisc": null}}'
+
 run echo x 100 --vswitch 1 --portgroup 100 --socket 2 --mac 3 --devargs true --mode null \
 	--type '[1]' --file '{}' --filter 1.5 --port 7 --other 100 --json
 expect_json "string keys" '{"method": "echo.x", "params": {"name": "100", "vswitch": "1",

@@ -14,6 +14,7 @@
 #include <rte_eal.h>
 
 #include "dataplane/dp.h"
+#include "dataplane/dp_private.h" /* the worker's security state, reset per test */
 
 #define MAX_SEEN 64
 
@@ -143,6 +144,7 @@ setup(void **state)
 		}
 	}
 	assert_int_equal(dp_vswitch_build_flood(snap, 0), 0);
+	memset(w->sec, 0, sizeof(w->sec));
 	return 0;
 }
 
@@ -180,6 +182,7 @@ mk(const uint8_t dst[6], const uint8_t src[6], bool tagged, uint16_t tci, uint16
 
 static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 static const uint8_t ext1[6] = {0x02, 0, 0, 0, 0, 0x01}; /* a host behind the uplink */
+static const uint8_t ext2[6] = {0x02, 0, 0, 0, 0, 0x02}; /* a host nobody knows */
 
 static void
 process(unsigned in, struct rte_mbuf **pkts, uint16_t n)
@@ -484,6 +487,268 @@ test_tagged_bytes(void **state)
 	assert_int_equal(after.drops[DP_DROP_PEER_DOWN] - before.drops[DP_DROP_PEER_DOWN], 1);
 }
 
+/* --- security --- */
+
+/* Give VM port its security flags (effective MAC = configured unless eff given). */
+static struct dp_port *
+sec_set(unsigned port, uint32_t flags, const uint8_t *eff)
+{
+	struct dp_port *p = snap->ports[port];
+
+	p->sec.flags = flags;
+	if (eff != NULL)
+		memcpy(p->sec.eff_mac.addr_bytes, eff, 6);
+	else
+		mac_of(port, p->sec.eff_mac.addr_bytes);
+	assert_int_equal(dp_vswitch_build_flood(snap, 0), 0);
+	return p;
+}
+
+static void
+process_at(unsigned in, struct rte_mbuf **pkts, uint16_t n, uint64_t now)
+{
+	consumed_in_burst = false;
+	dp_process(snap, w, snap->ports[in], pkts, n, now);
+}
+
+static void
+test_forged_transmits(void **state)
+{
+	static const uint8_t guest_new[6] = {0x52, 0x54, 0, 0, 0x99, 0x01};
+	uint8_t a[6], b[6];
+	uint64_t before = drops(0, DP_DROP_FORGED_SOURCE);
+
+	mac_of(0, a), mac_of(1, b);
+	/* Reject: only the effective MAC may send. */
+	sec_set(0, SEC_FORGED_REJECT, NULL);
+	send1(0, mk(b, a, false, 0, 60, 1));
+	send1(0, mk(b, ext1, false, 0, 60, 2));
+	send1(0, mk(bcast, ext1, false, 0, 60, 3));
+	counts((unsigned[]){0, 1, 0, 0, 0, 0, 0});
+	assert_int_equal(drops(0, DP_DROP_FORGED_SOURCE) - before, 2);
+	/* The guest changed its MAC: now that one is its own, the old one forged. */
+	sec_set(0, SEC_FORGED_REJECT, guest_new);
+	send1(0, mk(b, guest_new, false, 0, 60, 4));
+	send1(0, mk(b, a, false, 0, 60, 5));
+	counts((unsigned[]){0, 2, 0, 0, 0, 0, 0});
+	assert_int_equal(drops(0, DP_DROP_FORGED_SOURCE) - before, 3);
+	/* Accept: anything goes. */
+	sec_set(0, 0, NULL);
+	send1(0, mk(b, ext1, false, 0, 60, 6));
+	counts((unsigned[]){0, 3, 0, 0, 0, 0, 0});
+	assert_int_equal(drops(0, DP_DROP_FORGED_SOURCE) - before, 3);
+}
+
+static void
+test_mac_changes(void **state)
+{
+	uint8_t a[6], b[6];
+	uint64_t before = drops(1, DP_DROP_MAC_CHANGED);
+
+	mac_of(0, a), mac_of(1, b);
+	/* Reject and the guest changed its MAC: nothing reaches it, unicast or flood. */
+	sec_set(1, SEC_RX_BLOCKED, NULL);
+	send1(0, mk(b, a, false, 0, 60, 1));
+	send1(0, mk(bcast, a, false, 0, 60, 2));
+	counts((unsigned[]){0, 0, 0, 0, 1, 0, 1});
+	assert_int_equal(drops(1, DP_DROP_MAC_CHANGED) - before, 2);
+	/* It reverted (control compiles the flag away): delivered again. */
+	sec_set(1, 0, NULL);
+	send1(0, mk(b, a, false, 0, 60, 3));
+	counts((unsigned[]){0, 1, 0, 0, 1, 0, 1});
+}
+
+static void
+test_promiscuous(void **state)
+{
+	uint8_t a[6], b[6], c[6], d[6];
+	uint64_t before = drops(UPLINK, DP_DROP_UNKNOWN_UNICAST);
+
+	mac_of(0, a), mac_of(1, b), mac_of(2, c), mac_of(3, d);
+	sec_set(3, SEC_PROMISC, NULL); /* d: VST 10 */
+	sec_set(4, SEC_PROMISC, NULL); /* e: VGT */
+	/* Unicast a -> b (VLAN 0): e sees a copy, untagged; d (VLAN 10) does not. */
+	send1(0, mk(b, a, false, 0, 60, 1));
+	counts((unsigned[]){0, 1, 0, 0, 1, 0, 0});
+	assert_int_equal(seen_vid(4, 0), -1);
+	/* Unknown unicast from c (VLAN 10): uplink, d, and e tagged 10. */
+	send1(2, mk(ext1, c, false, 0, 60, 2));
+	counts((unsigned[]){0, 1, 0, 1, 2, 0, 1});
+	assert_int_equal(seen_vid(4, 1), 10);
+	assert_int_equal(seen_vid(3, 0), -1);
+	/* From the uplink, tagged 10, to c: c, d, e. */
+	send1(UPLINK, mk(c, ext1, true, 10, 64, 3));
+	counts((unsigned[]){0, 1, 1, 2, 3, 0, 1});
+	/* From the uplink, unknown unicast on 10: the promiscuous ports only. */
+	send1(UPLINK, mk(ext2, ext1, true, 10, 64, 4));
+	counts((unsigned[]){0, 1, 1, 3, 4, 0, 1});
+	assert_int_equal(drops(UPLINK, DP_DROP_UNKNOWN_UNICAST) - before, 0);
+	/* ...on VLAN 300 (only e carries it): e; on VLAN 0 nobody else: e too. */
+	send1(UPLINK, mk(ext2, ext1, true, 300, 64, 5));
+	counts((unsigned[]){0, 1, 1, 3, 5, 0, 1});
+	/* Not promiscuous: a frame for another VM never reaches d. */
+	sec_set(3, 0, NULL);
+	sec_set(4, 0, NULL);
+	send1(2, mk(ext1, c, false, 0, 60, 6));
+	send1(UPLINK, mk(ext2, ext1, true, 10, 64, 7));
+	counts((unsigned[]){0, 1, 1, 3, 5, 0, 2});
+	assert_int_equal(drops(UPLINK, DP_DROP_UNKNOWN_UNICAST) - before, 1);
+	(void)d;
+}
+
+static void
+test_mac_learning_port(void **state)
+{
+	static const uint8_t h1[6] = {0x02, 0, 0, 0, 0x10, 1}, h2[6] = {0x02, 0, 0, 0, 0x10, 2},
+			     h3[6] = {0x02, 0, 0, 0, 0x10, 3};
+	struct dp_port *p;
+	struct dp_port_stats st0, st1;
+	uint8_t b[6];
+	uint64_t before = drops(0, DP_DROP_MAC_LIMIT);
+
+	mac_of(1, b);
+	p = sec_set(0, SEC_FORGED_REJECT | SEC_MAC_LEARNING, NULL);
+	p->sec.mac_limit = 2;
+	/* Two sources behind a are learned; the third is beyond the limit. */
+	send1(0, mk(b, h1, false, 0, 60, 1));
+	send1(0, mk(b, h2, false, 0, 60, 2));
+	send1(0, mk(b, h3, false, 0, 60, 3));
+	send1(0, mk(b, h1, false, 0, 60, 4)); /* known: passes */
+	counts((unsigned[]){0, 3, 0, 0, 0, 0, 0});
+	assert_int_equal(drops(0, DP_DROP_MAC_LIMIT) - before, 1);
+	/* Frames to a learned source reach a, from a VM and from the uplink. */
+	send1(1, mk(h2, b, false, 0, 60, 5));
+	send1(UPLINK, mk(h1, ext1, false, 0, 60, 6));
+	counts((unsigned[]){2, 3, 0, 0, 0, 0, 0});
+	/* Unknown unicast from the uplink: dropped (no flooding to a yet). */
+	send1(UPLINK, mk(h3, ext1, false, 0, 60, 7));
+	counts((unsigned[]){2, 3, 0, 0, 0, 0, 0});
+	/* ...with unknown unicast flooding: a gets it; ordinary ports never. */
+	sec_set(0, SEC_MAC_LEARNING | SEC_UNKNOWN_FLOOD, NULL)->sec.mac_limit = 2;
+	send1(UPLINK, mk(h3, ext1, false, 0, 60, 8));
+	counts((unsigned[]){3, 3, 0, 0, 0, 0, 0});
+	/* Allow beyond the limit: passes unlearned and counted. */
+	dp_port_stats_get(0, &st0);
+	sec_set(0, SEC_MAC_LEARNING | SEC_LIMIT_ALLOW, NULL)->sec.mac_limit = 2;
+	send1(0, mk(b, h3, false, 0, 60, 9));
+	counts((unsigned[]){3, 4, 0, 0, 0, 0, 0});
+	dp_port_stats_get(0, &st1);
+	assert_int_equal(st1.unlearned - st0.unlearned, 1);
+	/* h1 moves behind the uplink: a's count drops, h3 can be learned. */
+	send1(UPLINK, mk(bcast, h1, false, 0, 60, 10));
+	sec_set(0, SEC_MAC_LEARNING, NULL)->sec.mac_limit = 2;
+	send1(0, mk(b, h3, false, 0, 60, 11));
+	assert_int_equal(drops(0, DP_DROP_MAC_LIMIT) - before, 1);
+	assert_int_equal(w->sec[0].n_learned, 2);
+	/* A frame to a source behind the port it came from goes nowhere. */
+	send1(0, mk(h3, h2, false, 0, 60, 12));
+	assert_int_equal(drops(0, DP_DROP_SAME_PORT) > 0, 1);
+}
+
+static void
+test_storm_control(void **state)
+{
+	const uint64_t hz = rte_get_tsc_hz();
+	uint64_t now = hz, b0 = drops(0, DP_DROP_STORM_BROADCAST),
+		 m0 = drops(0, DP_DROP_STORM_MULTICAST),
+		 u0 = drops(0, DP_DROP_STORM_UNKNOWN_UNICAST);
+	static const uint8_t mcast[6] = {0x01, 0, 0x5e, 0, 0, 1};
+	struct dp_port *p;
+	uint8_t a[6], b[6];
+	unsigned i, t;
+
+	mac_of(0, a), mac_of(1, b);
+	p = sec_set(0, SEC_STORM, NULL);
+	assert_int_equal(sec_storm_cfg_init(&p->sec.storm[SEC_STORM_BROADCAST], 100, hz), 0);
+	assert_int_equal(sec_storm_cfg_init(&p->sec.storm[SEC_STORM_UNKNOWN_UNICAST], 50, hz), 0);
+	/* 5 s of 1000 broadcasts/s and 1000 unknown unicast/s, in bursts of 10. */
+	for (t = 0; t < 500; t++, now += hz / 100) {
+		struct rte_mbuf *m[20];
+
+		for (i = 0; i < 10; i++)
+			m[i] = mk(bcast, a, false, 0, 60, 1);
+		for (i = 10; i < 20; i++)
+			m[i] = mk(ext1, a, false, 0, 60, 2);
+		process_at(0, m, 20, now);
+	}
+	/* Held to the limits (plus the first tenth of a second's bucket). */
+	assert_in_range(fakes[1].n, 500, 510);
+	assert_in_range(drops(0, DP_DROP_STORM_BROADCAST) - b0, 4490, 4500);
+	assert_in_range(drops(0, DP_DROP_STORM_UNKNOWN_UNICAST) - u0, 4745, 4750);
+	assert_in_range(fakes[UPLINK].n, 500 + 250, 510 + 255);
+	/* Multicast has no limit here; known unicast never counts. */
+	send1(0, mk(mcast, a, false, 0, 60, 3));
+	for (i = 0; i < 100; i++)
+		send1(0, mk(b, a, false, 0, 60, 4));
+	assert_int_equal(drops(0, DP_DROP_STORM_MULTICAST) - m0, 0);
+}
+
+static void
+test_private_vlans(void **state)
+{
+	/* Primary 100: a promiscuous, b and c isolated (101), d and f community 102. */
+	static const struct vlan_pvlan_secondary secs[] = {
+		{101, VLAN_PVLAN_ISOLATED},
+		{102, VLAN_PVLAN_COMMUNITY},
+	};
+	static const uint16_t own[N_PORTS] = {100, 101, 101, 102, 0, 102};
+	uint8_t mac[N_PORTS][6];
+	unsigned i;
+	uint64_t before = drops(1, DP_DROP_PVLAN);
+
+	for (i = 0; i < N_PORTS; i++)
+		mac_of(i, mac[i]);
+	for (i = 0; i < UPLINK; i++) {
+		struct dp_port *p = snap->ports[i];
+		struct rte_ether_addr m;
+
+		if (i == 4) /* e: not in the private VLAN */
+			continue;
+		assert_int_equal(vlan_port_cfg_pvlan(&p->vlan, 100, own[i], secs, 2), 0);
+		memcpy(m.addr_bytes, mac[i], 6);
+		assert_int_equal(dp_vswitch_add_static(snap, p, &m), 0);
+	}
+	for (i = 100; i <= 102; i++)
+		assert_int_equal(dp_vswitch_set_pvlan(snap, 0, (uint16_t)i, 100), 0);
+	assert_int_equal(dp_vswitch_build_flood(snap, 0), 0);
+
+	/* Isolated b: broadcast to the promiscuous a and out tagged 101; e (VGT) too. */
+	send1(1, mk(bcast, mac[1], false, 0, 60, 1));
+	counts((unsigned[]){1, 0, 0, 0, 1, 0, 1});
+	assert_int_equal(seen_vid(UPLINK, 0), 101);
+	assert_int_equal(seen_vid(0, 0), -1);
+	/* b -> c (both isolated): dropped, named; b -> a delivered. */
+	send1(1, mk(mac[2], mac[1], false, 0, 60, 2));
+	send1(1, mk(mac[0], mac[1], false, 0, 60, 3));
+	counts((unsigned[]){2, 0, 0, 0, 1, 0, 1});
+	assert_int_equal(drops(1, DP_DROP_PVLAN) - before, 1);
+	/* Community d: to f (same community) and a; not to b. */
+	send1(3, mk(mac[5], mac[3], false, 0, 60, 4));
+	send1(3, mk(mac[0], mac[3], false, 0, 60, 5));
+	send1(3, mk(mac[1], mac[3], false, 0, 60, 6));
+	counts((unsigned[]){3, 0, 0, 0, 1, 1, 1});
+	assert_int_equal(drops(3, DP_DROP_PVLAN), 1);
+	/* Community broadcast: a, f, e, the uplink tagged 102. */
+	send1(3, mk(bcast, mac[3], false, 0, 60, 7));
+	counts((unsigned[]){4, 0, 0, 0, 2, 2, 2});
+	assert_int_equal(seen_vid(UPLINK, 1), 102);
+	/* Promiscuous a: everyone, the uplink tagged 100. */
+	send1(0, mk(bcast, mac[0], false, 0, 60, 8));
+	counts((unsigned[]){4, 1, 1, 1, 3, 3, 3});
+	assert_int_equal(seen_vid(UPLINK, 2), 100);
+	/* From the uplink: 101 reaches a only, 102 a, d, f; 100 everyone. */
+	send1(UPLINK, mk(bcast, ext1, true, 101, 64, 9));
+	counts((unsigned[]){5, 1, 1, 1, 4, 3, 3});
+	send1(UPLINK, mk(bcast, ext1, true, 102, 64, 10));
+	counts((unsigned[]){6, 1, 1, 2, 5, 4, 3});
+	send1(UPLINK, mk(bcast, ext1, true, 100, 64, 11));
+	counts((unsigned[]){7, 2, 2, 3, 6, 5, 3});
+	/* Unicast from the uplink on 101 to the isolated c: a PVLAN drop. */
+	send1(UPLINK, mk(mac[2], ext1, true, 101, 64, 12));
+	counts((unsigned[]){7, 2, 2, 3, 6, 5, 3});
+	assert_int_equal(drops(UPLINK, DP_DROP_PVLAN) > 0, 1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -501,6 +766,12 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_mixed_burst_no_leak, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ethdev_last, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tagged_bytes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forged_transmits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mac_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_promiscuous, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mac_learning_port, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_storm_control, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_private_vlans, setup, teardown),
 	};
 	int ret;
 
