@@ -278,10 +278,44 @@ port_create(struct ctl_rt *rt, const struct ctl_port *cfg, char *err)
 static void
 port_destroy(struct ctl_rt *rt, struct ctl_rt_port *p)
 {
+	struct rte_mbuf *left[64];
+	unsigned n;
+
 	if (p == NULL)
 		return;
 	port_release(rt, p);
+	/* No snapshot references the states any more: free what they still queue. */
+	for (unsigned d = 0; d < DP_DIR_MAX; d++)
+		for (unsigned w = 0; w < DP_MAX_WORKERS; w++) {
+			if (p->shp[d][w] == NULL)
+				continue;
+			while ((n = shp_shape_drain(p->shp[d][w], left, RTE_DIM(left))) > 0)
+				rte_pktmbuf_free_bulk(left, n);
+			shp_state_destroy(p->shp[d][w]);
+		}
 	free(p);
+}
+
+void
+ctl_rt_shaping_stats(
+	const struct ctl_rt_port *p, enum dp_dir d, struct shp_stats *out, uint64_t *queued)
+{
+	memset(out, 0, sizeof(*out));
+	*queued = 0;
+	for (unsigned w = 0; w < DP_MAX_WORKERS; w++) {
+		const struct shp_state *st = p->shp[d][w];
+
+		if (st == NULL)
+			continue;
+		out->conform_packets += st->stats.conform_packets;
+		out->conform_bytes += st->stats.conform_bytes;
+		out->queued_packets += st->stats.queued_packets;
+		out->queued_bytes += st->stats.queued_bytes;
+		for (unsigned r = 0; r < SHP_DROP_MAX; r++)
+			out->drops[r] += st->stats.drops[r];
+		out->dropped_bytes += st->stats.dropped_bytes;
+		*queued += shp_queue_count(st);
+	}
 }
 
 /* --- compile --- */
@@ -368,6 +402,69 @@ sec_compile(struct sec_port_cfg *sec, const struct pg_effective *e, const struct
 }
 
 /*
+ * Traffic shaping of a VM port: the profiles of both directions and, once a
+ * direction is enabled, its per-worker states (kept in rp across snapshots,
+ * so a rate change keeps credit, counters and queue). 0, or -EINVAL /
+ * -ENOMEM with err.
+ */
+static int
+shaping_compile(struct dp_port *p, const struct pg_effective *e, uint32_t mtu,
+	struct ctl_rt_port *rp, char *err)
+{
+	static const struct {
+		enum pg_field on, avg, peak, burst, mode;
+	} f[DP_DIR_MAX] = {
+		[DP_DIR_IN] = {PG_F_IN_SHAPING, PG_F_IN_AVERAGE, PG_F_IN_PEAK, PG_F_IN_BURST,
+			PG_F_IN_MODE},
+		[DP_DIR_OUT] = {PG_F_OUT_SHAPING, PG_F_OUT_AVERAGE, PG_F_OUT_PEAK, PG_F_OUT_BURST,
+			PG_F_OUT_MODE},
+	};
+	const uint64_t hz = rte_get_tsc_hz();
+
+	for (unsigned d = 0; d < DP_DIR_MAX; d++) {
+		struct shp_params prm = {
+			.average_bps = (uint64_t)e->v[f[d].avg],
+			.peak_bps = (uint64_t)e->v[f[d].peak],
+			.burst_bytes = (uint64_t)e->v[f[d].burst],
+			.frame_max = mtu + DP_FRAME_OVERHEAD,
+			.mode = e->v[f[d].mode] == 1 ? SHP_MODE_SHAPE : SHP_MODE_POLICE,
+		};
+		bool on = e->v[f[d].on] != 0;
+
+		if (!on && rp->shp[d][0] == NULL)
+			continue; /* never shaped: nothing to drain either */
+		if (shp_profile_init(&p->shp[d], &prm, hz) != 0) {
+			struct shp_params drain = {
+				.average_bps = PG_RATE_DEFAULT,
+				.peak_bps = PG_RATE_DEFAULT,
+				.burst_bytes = PG_BURST_DEFAULT,
+				.frame_max = mtu + DP_FRAME_OVERHEAD,
+			};
+
+			if (on) {
+				snprintf(err, CTL_ERR_MAX, "port %s: shaping.%s: invalid rates",
+					rp->cfg.name, d == DP_DIR_IN ? "ingress" : "egress");
+				return -EINVAL;
+			}
+			/* Off, with values that do not make a profile: drain at the defaults. */
+			shp_profile_init(&p->shp[d], &drain, hz);
+		}
+		for (unsigned w = 0; w < dp_n_workers() && rp->shp[d][w] == NULL; w++) {
+			rp->shp[d][w] = shp_state_create(
+				SHP_QUEUE_DEFAULT, &p->shp[d], rte_rdtsc(), (int)rte_socket_id());
+			if (rp->shp[d][w] == NULL) {
+				snprintf(err, CTL_ERR_MAX, "out of memory");
+				return -ENOMEM;
+			}
+		}
+		memcpy(p->shp_st[d], rp->shp[d], sizeof(p->shp_st[d]));
+		if (on)
+			p->shp_on |= 1u << d;
+	}
+	return 0;
+}
+
+/*
  * The runtime objects of a config, aligned with it: vs[i] for
  * cfg->vswitches[i], up[k] for the k-th uplink in vSwitch order, pt[i] for
  * cfg->ports[i].
@@ -451,6 +548,12 @@ compile(const struct ctl_config *cfg, const struct resolved *r, char *err)
 		pg_resolve(&cfg->vswitches[v].policy, &pg->policy, &c->policy, &eff);
 		sec_compile(&p->sec, &eff, c, rp);
 		s->ports[rp->index] = p;
+		if (shaping_compile(p, &eff, cfg->vswitches[v].mtu, r->pt[i], err) != 0) {
+			dp_snapshot_free(s);
+			return NULL;
+		}
+		if (p->shp_st[DP_DIR_IN][0] != NULL || p->shp_st[DP_DIR_OUT][0] != NULL)
+			s->shaped[s->n_shaped++] = p->index;
 		memcpy(mac.addr_bytes, c->mac, sizeof(c->mac));
 		if (dp_vswitch_add_static(s, p, &mac) != 0)
 			goto nomem;

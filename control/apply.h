@@ -30,6 +30,9 @@ struct ctl_rt_port {
 	bool eff_mac_set; /* the guest's MAC was reported */
 	uint8_t eff_mac[6]; /* ...and is this one */
 	int8_t guest_promisc; /* -1 not reported (counts as asking), 0 no, 1 the guest asked */
+	/* Traffic shaping state per direction and worker, made when shaping is first
+	 * enabled and kept (credit, counters, queue) until the port goes: */
+	struct shp_state *shp[DP_DIR_MAX][DP_MAX_WORKERS];
 };
 
 /* An uplink's runtime. */
@@ -87,6 +90,9 @@ struct ctl_rt_vswitch *ctl_rt_vswitch(const struct ctl_rt *rt, const char *name)
 
 /* Counters since the port was created. */
 void ctl_rt_stats(uint16_t index, const struct dp_port_stats *base, struct dp_port_stats *out);
+/* A VM port's shaping counters in direction d (all workers); *queued: frames queued now. */
+void ctl_rt_shaping_stats(
+	const struct ctl_rt_port *p, enum dp_dir d, struct shp_stats *out, uint64_t *queued);
 
 /* Drain worker events into the mirrors; poll uplink links. Main loop, often. */
 void ctl_rt_poll(struct ctl_rt *rt);

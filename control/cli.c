@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -582,6 +583,9 @@ print_help(FILE *f)
 	      "  --mac-learning on|off  --mac-limit N  --mac-limit-policy drop|allow\n"
 	      "  --unknown-unicast-flooding on|off\n"
 	      "  --broadcast-pps N | --multicast-pps N | --unknown-unicast-pps N (0: no limit)\n"
+	      "  --ingress-shaping on|off  --ingress-average RATE  --ingress-peak RATE\n"
+	      "  --ingress-burst SIZE  --ingress-mode police|shape  (and --egress-...)\n"
+	      "      RATE in bits/s: 100M, 1G (x1000); SIZE in bytes: 64K, 100M (x1024)\n"
 	      "\n"
 	      "exit status: 0 success, 1 error from porticod, 2 usage error, 3 porticod "
 	      "unreachable\n",
@@ -650,10 +654,18 @@ param_value(const char *key, const char *text)
  * accept is {"policy": {"security": {"promiscuous": "accept"}}}. The value
  * "inherit" is null (the field inherits again); on/off are true/false.
  */
+/* Units a policy option's value may carry. */
+enum cli_unit {
+	CLI_UNIT_NONE,
+	CLI_UNIT_BPS, /* bits/s: K, M, G, T are powers of 1000 */
+	CLI_UNIT_BYTES, /* bytes: K, M, G are powers of 1024 */
+};
+
 static const struct {
 	const char *option; /* the option, "-" as "_" */
-	const char *group; /* the group under "policy" */
+	const char *group; /* the group under "policy"; "a.b" is b inside a */
 	const char *field; /* the field in that group */
+	enum cli_unit unit; /* what a suffix means */
 } policy_options[] = {
 	{"promiscuous", "security", "promiscuous"},
 	{"mac_changes", "security", "mac_changes"},
@@ -665,7 +677,47 @@ static const struct {
 	{"broadcast_pps", "storm_control", "broadcast_pps"},
 	{"multicast_pps", "storm_control", "multicast_pps"},
 	{"unknown_unicast_pps", "storm_control", "unknown_unicast_pps"},
+	{"ingress_shaping", "shaping.ingress", "enabled"},
+	{"ingress_average", "shaping.ingress", "average_bps", CLI_UNIT_BPS},
+	{"ingress_peak", "shaping.ingress", "peak_bps", CLI_UNIT_BPS},
+	{"ingress_burst", "shaping.ingress", "burst_bytes", CLI_UNIT_BYTES},
+	{"ingress_mode", "shaping.ingress", "mode"},
+	{"egress_shaping", "shaping.egress", "enabled"},
+	{"egress_average", "shaping.egress", "average_bps", CLI_UNIT_BPS},
+	{"egress_peak", "shaping.egress", "peak_bps", CLI_UNIT_BPS},
+	{"egress_burst", "shaping.egress", "burst_bytes", CLI_UNIT_BYTES},
+	{"egress_mode", "shaping.egress", "mode"},
 };
+
+/*
+ * "100M" (bits/s) or "64K" (bytes) as a JSON integer; NULL when text is not
+ * a number with an optional suffix, or overflows.
+ */
+static json_t *
+unit_value(const char *text, enum cli_unit unit)
+{
+	static const char suffixes[] = "KMGT";
+	unsigned long long v, mul = 1;
+	const char *p;
+	char *end;
+
+	if (text[0] < '0' || text[0] > '9')
+		return NULL;
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (errno != 0)
+		return NULL;
+	if (*end != '\0') {
+		p = strchr(suffixes, end[0] & ~0x20); /* either case */
+		if (p == NULL || end[1] != '\0' || (unit == CLI_UNIT_BYTES && *p == 'T'))
+			return NULL;
+		for (long i = 0; i <= p - suffixes; i++)
+			mul *= unit == CLI_UNIT_BPS ? 1000 : 1024;
+	}
+	if (v > (unsigned long long)INT64_MAX / mul)
+		return NULL;
+	return json_integer((json_int_t)(v * mul));
+}
 
 /* If key is a policy option, put its value under "policy"; 1 if it was, 0 if not. */
 static int
@@ -686,12 +738,21 @@ add_policy_param(struct cli_opts *o, const char *key, const char *text)
 			usage_error("--%s cannot be given with --policy", key);
 			return -EINVAL;
 		}
-		group = json_object_get(policy, policy_options[i].group);
-		if (group == NULL) {
-			group = json_object();
-			if (group == NULL ||
-				json_object_set_new(policy, policy_options[i].group, group) < 0)
-				die_nomem();
+		group = policy;
+		for (const char *g = policy_options[i].group; *g != '\0';) {
+			size_t len = strcspn(g, ".");
+			char name[32];
+			json_t *next;
+
+			snprintf(name, sizeof(name), "%.*s", (int)len, g);
+			next = json_object_get(group, name);
+			if (next == NULL) {
+				next = json_object();
+				if (next == NULL || json_object_set_new(group, name, next) < 0)
+					die_nomem();
+			}
+			group = next;
+			g += len + (g[len] == '.');
 		}
 		if (json_object_get(group, policy_options[i].field) != NULL) {
 			usage_error("'%s' given twice", key);
@@ -703,7 +764,16 @@ add_policy_param(struct cli_opts *o, const char *key, const char *text)
 			v = json_true();
 		else if (strcmp(text, "off") == 0)
 			v = json_false();
-		else
+		else if (policy_options[i].unit != CLI_UNIT_NONE) {
+			v = unit_value(text, policy_options[i].unit);
+			if (v == NULL) {
+				usage_error("--%s: '%s' is not a number (suffixes: %s)", key, text,
+					policy_options[i].unit == CLI_UNIT_BPS
+						? "K, M, G, T = 10^3.. bits/s"
+						: "K, M, G = 2^10.. bytes");
+				return -EINVAL;
+			}
+		} else
 			v = param_value(key, text);
 		if (v == NULL || json_object_set_new(group, policy_options[i].field, v) < 0)
 			die_nomem();

@@ -699,6 +699,55 @@ bad:
 	return -EINVAL;
 }
 
+/*
+ * Shaping, on the effective policy of a port (or, port NULL, of a port
+ * group): where a direction is enabled, peak >= average and the burst
+ * holds the longest frame of the vSwitch.
+ */
+static int
+shaping_problem(const struct ctl_vswitch *vs, const struct ctl_portgroup *pg,
+	const struct ctl_port *port, char *err)
+{
+	static const struct {
+		const char *name;
+		enum pg_field on, avg, peak, burst;
+	} dirs[] = {
+		{"ingress", PG_F_IN_SHAPING, PG_F_IN_AVERAGE, PG_F_IN_PEAK, PG_F_IN_BURST},
+		{"egress", PG_F_OUT_SHAPING, PG_F_OUT_AVERAGE, PG_F_OUT_PEAK, PG_F_OUT_BURST},
+	};
+	struct pg_effective e;
+
+	pg_resolve(&vs->policy, &pg->policy, port != NULL ? &port->policy : NULL, &e);
+	for (unsigned d = 0; d < 2; d++) {
+		const char *why = NULL;
+
+		if (!e.v[dirs[d].on])
+			continue;
+		if (e.v[dirs[d].peak] < e.v[dirs[d].avg])
+			why = "peak_bps is below average_bps";
+		else if (e.v[dirs[d].burst] < (int64_t)vs->mtu + 18)
+			why = "burst_bytes is shorter than the vSwitch's longest frame (MTU + 18)";
+		if (why == NULL)
+			continue;
+		if (port != NULL)
+			set_err(err, "port \"%s\": shaping.%s: %s", port->name, dirs[d].name, why);
+		else
+			set_err(err, "vSwitch \"%s\": port group \"%s\": shaping.%s: %s", vs->name,
+				pg->name, dirs[d].name, why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
+validate_shaping(const struct ctl_config *cfg, const struct ctl_port *p, char *err)
+{
+	const struct ctl_vswitch *vs = ctl_config_vswitch(cfg, p->vswitch);
+
+	/* validate_port() checked both exist. */
+	return shaping_problem(vs, ctl_vswitch_portgroup(vs, p->portgroup), p, err);
+}
+
 static int
 validate_vswitch(const struct ctl_vswitch *vs, char *err)
 {
@@ -913,6 +962,8 @@ ctl_config_validate(const struct ctl_config *cfg, char *err)
 	for (i = 0; i < cfg->n_ports; i++) {
 		p = &cfg->ports[i];
 		if (validate_port(cfg, p, err) < 0)
+			return -EINVAL;
+		if (validate_shaping(cfg, p, err) < 0)
 			return -EINVAL;
 		for (j = 0; j < i; j++) {
 			q = &cfg->ports[j];
@@ -1215,7 +1266,7 @@ ctl_vlan_to_json(const struct ctl_vlan *vlan)
  * Policy.
  */
 
-/* The field of group.name, or PG_F_MAX. */
+/* The field named key in group, or PG_F_MAX. */
 static enum pg_field
 policy_field(const char *group, const char *key, size_t klen)
 {
@@ -1225,13 +1276,35 @@ policy_field(const char *group, const char *key, size_t klen)
 	return PG_F_MAX;
 }
 
+/* Is path a group (exact), or the parent of groups ("shaping" of "shaping.ingress")? */
 static bool
-policy_group_known(const char *key, size_t klen)
+policy_path_is(const char *path, bool parent)
 {
-	for (unsigned f = 0; f < PG_F_MAX; f++)
-		if (key_is(key, klen, pg_field(f)->group))
+	size_t len = strlen(path);
+
+	for (unsigned f = 0; f < PG_F_MAX; f++) {
+		const char *g = pg_field(f)->group;
+
+		if (!parent && strcmp(g, path) == 0)
 			return true;
+		if (parent && strncmp(g, path, len) == 0 && g[len] == '.')
+			return true;
+	}
 	return false;
+}
+
+/* Unset every field of the groups at or under path. */
+static void
+policy_unset_path(struct pg_policy *p, const char *path)
+{
+	size_t len = strlen(path);
+
+	for (unsigned f = 0; f < PG_F_MAX; f++) {
+		const char *g = pg_field(f)->group;
+
+		if (strncmp(g, path, len) == 0 && (g[len] == '\0' || g[len] == '.'))
+			pg_policy_unset(p, f);
+	}
 }
 
 /* One value of field f from JSON: 0 and *v, or -EINVAL with err. */
@@ -1243,6 +1316,7 @@ policy_value(enum pg_field f, const json_t *val, int64_t *v, char *err)
 	switch (d->kind) {
 	case PG_KIND_ACCEPT:
 	case PG_KIND_LIMIT_POLICY:
+	case PG_KIND_SHAPE_MODE:
 		if (json_is_string(val) &&
 			strlen(json_string_value(val)) == json_string_length(val) &&
 			pg_value_parse(d->kind, json_string_value(val), v) == 0)
@@ -1271,15 +1345,65 @@ policy_value(enum pg_field f, const json_t *val, int64_t *v, char *err)
 	return -EINVAL;
 }
 
+/* Apply obj, the JSON object at path ("" for the policy itself), to p. */
+static int
+policy_apply(const json_t *obj, const char *path, struct pg_policy *p, char *err)
+{
+	char buf[ESC_MAX], sub[128];
+	const char *key;
+	json_t *val;
+	void *it;
+
+	for (it = json_object_iter((json_t *)obj); it != NULL;
+		it = json_object_iter_next((json_t *)obj, it)) {
+		size_t klen = json_object_iter_key_len(it);
+		enum pg_field f;
+		int64_t v;
+
+		key = json_object_iter_key(it);
+		val = json_object_iter_value(it);
+		/* A field of this group? */
+		f = path[0] != '\0' ? policy_field(path, key, klen) : PG_F_MAX;
+		if (f != PG_F_MAX) {
+			if (json_is_null(val)) {
+				pg_policy_unset(p, f);
+				continue;
+			}
+			if (policy_value(f, val, &v, err) < 0)
+				return -EINVAL;
+			pg_policy_set(p, f, v);
+			continue;
+		}
+		/* A group, or a parent of groups, below path? */
+		if (klen != strlen(key) ||
+			snprintf(sub, sizeof(sub), "%s%s%s", path, path[0] ? "." : "", key) >=
+				(int)sizeof(sub) ||
+			(!policy_path_is(sub, false) && !policy_path_is(sub, true))) {
+			if (path[0] != '\0')
+				set_err(err, "policy: unknown field \"%s\" in %s",
+					esc(buf, key, klen), path);
+			else
+				set_err(err, "policy: unknown group \"%s\"", esc(buf, key, klen));
+			return -EINVAL;
+		}
+		if (json_is_null(val)) {
+			policy_unset_path(p, sub);
+			continue;
+		}
+		if (!json_is_object(val)) {
+			set_err(err, "policy: %s must be an object, or null", sub);
+			return -EINVAL;
+		}
+		if (policy_apply(val, sub, p, err) < 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
 int
 ctl_policy_update_json(const json_t *obj, struct pg_policy *p, char *err)
 {
 	struct pg_policy tmp = *p;
-	char buf[ESC_MAX];
-	const char *gkey, *key;
-	json_t *gval, *val;
-	void *git, *it;
-	unsigned f;
 
 	if (json_is_null(obj)) {
 		memset(p, 0, sizeof(*p));
@@ -1289,51 +1413,37 @@ ctl_policy_update_json(const json_t *obj, struct pg_policy *p, char *err)
 		set_err(err, "policy: must be an object of groups, or null");
 		return -EINVAL;
 	}
-	for (git = json_object_iter((json_t *)obj); git != NULL;
-		git = json_object_iter_next((json_t *)obj, git)) {
-		size_t glen;
-
-		gkey = json_object_iter_key(git);
-		glen = json_object_iter_key_len(git);
-		gval = json_object_iter_value(git);
-		if (!policy_group_known(gkey, glen)) {
-			set_err(err, "policy: unknown group \"%s\"", esc(buf, gkey, glen));
-			return -EINVAL;
-		}
-		if (json_is_null(gval)) {
-			for (f = 0; f < PG_F_MAX; f++)
-				if (strcmp(pg_field(f)->group, gkey) == 0)
-					pg_policy_unset(&tmp, f);
-			continue;
-		}
-		if (!json_is_object(gval)) {
-			set_err(err, "policy: %s must be an object, or null", gkey);
-			return -EINVAL;
-		}
-		for (it = json_object_iter(gval); it != NULL;
-			it = json_object_iter_next(gval, it)) {
-			size_t klen = json_object_iter_key_len(it);
-			int64_t v;
-
-			key = json_object_iter_key(it);
-			val = json_object_iter_value(it);
-			f = policy_field(gkey, key, klen);
-			if (f == PG_F_MAX) {
-				set_err(err, "policy: unknown field \"%s\" in %s",
-					esc(buf, key, klen), gkey);
-				return -EINVAL;
-			}
-			if (json_is_null(val)) {
-				pg_policy_unset(&tmp, f);
-				continue;
-			}
-			if (policy_value(f, val, &v, err) < 0)
-				return -EINVAL;
-			pg_policy_set(&tmp, f, v);
-		}
-	}
+	if (policy_apply(obj, "", &tmp, err) < 0)
+		return -EINVAL;
 	*p = tmp;
 	return 0;
+}
+
+json_t *
+ctl_policy_group_obj(json_t *root, const char *group)
+{
+	char name[128];
+	const char *s = group;
+	json_t *o = root;
+
+	while (o != NULL && *s != '\0') {
+		size_t len = strcspn(s, ".");
+		json_t *next;
+
+		if (len >= sizeof(name))
+			return NULL;
+		memcpy(name, s, len);
+		name[len] = '\0';
+		next = json_object_get(o, name);
+		if (next == NULL) {
+			next = json_object();
+			if (json_object_set_new(o, name, next) < 0)
+				return NULL;
+		}
+		o = next;
+		s += len + (s[len] == '.');
+	}
+	return o;
 }
 
 json_t *
@@ -1346,6 +1456,7 @@ ctl_policy_value_to_json(enum pg_field f, int64_t v)
 	switch (d->kind) {
 	case PG_KIND_ACCEPT:
 	case PG_KIND_LIMIT_POLICY:
+	case PG_KIND_SHAPE_MODE:
 		return json_string(pg_value_name(d->kind, v) ? pg_value_name(d->kind, v) : "?");
 	case PG_KIND_BOOL:
 		return json_boolean(v);
@@ -1368,13 +1479,8 @@ ctl_policy_to_json(const struct pg_policy *p)
 
 		if (!pg_policy_has(p, f))
 			continue;
-		group = json_object_get(obj, d->group);
-		if (group == NULL) {
-			group = json_object();
-			if (json_object_set_new(obj, d->group, group) < 0)
-				goto fail;
-		}
-		if (jset(group, d->name, ctl_policy_value_to_json(f, p->v[f])) < 0)
+		group = ctl_policy_group_obj(obj, d->group);
+		if (group == NULL || jset(group, d->name, ctl_policy_value_to_json(f, p->v[f])) < 0)
 			goto fail;
 	}
 	return obj;

@@ -232,6 +232,11 @@ json_t *ctl_port_to_json(const struct ctl_port *port);
 int ctl_policy_update_json(const json_t *obj, struct pg_policy *p, char *err);
 json_t *ctl_policy_to_json(const struct pg_policy *p);
 json_t *ctl_policy_value_to_json(enum pg_field f, int64_t v);
+/*
+ * The object of group (e.g. "shaping.ingress") under root, created (with
+ * its parents) when missing; NULL on allocation failure.
+ */
+json_t *ctl_policy_group_obj(json_t *root, const char *group);
 /* The private VLAN map entry vid belongs to (NULL if none); *type gets vid's role. */
 const struct ctl_pvlan *ctl_vswitch_pvlan(
 	const struct ctl_vswitch *vs, uint16_t vid, enum ctl_pvlan_type *type);

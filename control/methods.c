@@ -159,12 +159,8 @@ effective_json(const struct pg_policy *vswitch, const struct pg_policy *portgrou
 	pg_resolve(vswitch, portgroup, port, &eff);
 	for (unsigned f = 0; obj != NULL && f < PG_F_MAX; f++) {
 		const struct pg_field_desc *fd = pg_field(f);
-		json_t *group = json_object_get(obj, fd->group);
+		json_t *group = ctl_policy_group_obj(obj, fd->group);
 
-		if (group == NULL) {
-			group = json_object();
-			json_object_set_new(obj, fd->group, group);
-		}
 		json_object_set_new(group, fd->name,
 			json_pack("{s:o, s:s}", "value", ctl_policy_value_to_json(f, eff.v[f]),
 				"from", pg_source_name(eff.from[f])));
@@ -743,19 +739,56 @@ m_port_list(void *ctx, json_t *params, struct ctl_rpc_error *e)
 	return list;
 }
 
+/* A VM port's shaping counters by direction, or NULL when it was never shaped. */
 static json_t *
-stats_json(const char *name, const char *kind, uint16_t index, const struct dp_port_stats *base)
+shaping_stats_json(const struct ctl_rt_port *rp)
+{
+	static const char *const dirs[DP_DIR_MAX] = {"ingress", "egress"};
+	json_t *o;
+
+	if (rp->shp[DP_DIR_IN][0] == NULL && rp->shp[DP_DIR_OUT][0] == NULL)
+		return NULL;
+	o = json_object();
+	for (unsigned d = 0; d < DP_DIR_MAX; d++) {
+		struct shp_stats st;
+		uint64_t queued, dropped = 0;
+
+		if (rp->shp[d][0] == NULL)
+			continue;
+		ctl_rt_shaping_stats(rp, d, &st, &queued);
+		for (unsigned r = 0; r < SHP_DROP_MAX; r++)
+			dropped += st.drops[r];
+		json_object_set_new(o, dirs[d],
+			json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "conforming_packets",
+				(json_int_t)st.conform_packets, "conforming_bytes",
+				(json_int_t)st.conform_bytes, "dropped_packets",
+				(json_int_t)dropped, "dropped_bytes", (json_int_t)st.dropped_bytes,
+				"queued_packets", (json_int_t)st.queued_packets, "queued_now",
+				(json_int_t)queued));
+	}
+	return o;
+}
+
+static json_t *
+stats_json(const char *name, const char *kind, uint16_t index, const struct dp_port_stats *base,
+	const struct ctl_rt_port *rp)
 {
 	struct dp_port_stats st;
-	json_t *drops = json_object();
+	json_t *drops = json_object(), *o, *shp;
 
 	ctl_rt_stats(index, base, &st);
 	for (unsigned r = 0; r < DP_DROP_MAX; r++)
 		json_object_set_new(drops, dp_drop_name(r), json_integer((json_int_t)st.drops[r]));
-	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o}", "name", name, "kind", kind,
+	/* When the counters were read (monotonic), so rates can be computed from two reads. */
+	o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "name", name, "kind", kind,
+		"time_us", (json_int_t)(rte_get_timer_cycles() / (rte_get_timer_hz() / 1000000)),
 		"rx_packets", (json_int_t)st.rx_packets, "rx_bytes", (json_int_t)st.rx_bytes,
 		"tx_packets", (json_int_t)st.tx_packets, "tx_bytes", (json_int_t)st.tx_bytes,
 		"unlearned", (json_int_t)st.unlearned, "drops", drops);
+	shp = rp != NULL ? shaping_stats_json(rp) : NULL;
+	if (shp != NULL)
+		json_object_set_new(o, "shaping", shp);
+	return o;
 }
 
 static json_t *
@@ -780,14 +813,14 @@ m_port_stats(void *ctx, json_t *params, struct ctl_rpc_error *e)
 
 		if (only == NULL || strcmp(only, p->cfg.name) == 0)
 			json_array_append_new(
-				list, stats_json(p->cfg.name, "vm", p->index, &p->base));
+				list, stats_json(p->cfg.name, "vm", p->index, &p->base, p));
 	}
 	for (i = 0; i < d->rt->n_uplinks; i++) {
 		const struct ctl_rt_uplink *u = d->rt->uplinks[i];
 
 		if (only == NULL || strcmp(only, u->cfg.name) == 0)
 			json_array_append_new(
-				list, stats_json(u->cfg.name, "uplink", u->index, &u->base));
+				list, stats_json(u->cfg.name, "uplink", u->index, &u->base, NULL));
 	}
 	return list;
 }

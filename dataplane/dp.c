@@ -70,14 +70,77 @@ flood_uplink(const struct dp_snapshot *s, const struct dp_vswitch *vs)
 	return NO_SLOT;
 }
 
+/* Send frames this worker owns (shaping's copies) to VM port p, count, free them. */
+static void
+tx_owned(struct dp_worker *w, const struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct dp_port_stats *st = &w->stats[p->index];
+	uint16_t sent = 0, i;
+
+	if (likely(*p->up && !(p->sec.flags & SEC_RX_BLOCKED)))
+		sent = p->ops->tx(p->priv, p->n_queues == 1 ? 0 : w->id % p->n_queues, pkts, n);
+	for (i = 0; i < sent; i++)
+		st->tx_bytes += pkts[i]->pkt_len;
+	st->tx_packets += sent;
+	if (unlikely(sent < n))
+		st->drops[!*p->up				  ? DP_DROP_PEER_DOWN
+				: (p->sec.flags & SEC_RX_BLOCKED) ? DP_DROP_MAC_CHANGED
+								  : DP_DROP_TX_FULL] += n - sent;
+	rte_pktmbuf_free_bulk(pkts, n); /* vhost-user copied what it took */
+}
+
+/*
+ * Egress shaping of a slot toward VM port p. Police: the slot keeps the
+ * conforming frames. Shape: copies of the frames go to this worker's queue
+ * (the originals may be flooded elsewhere and tagged in place after this)
+ * and what has credit leaves now; the slot is emptied. Worker lcore.
+ */
+static void
+out_shape(struct dp_worker *w, const struct dp_port *p, struct dp_out *o, uint64_t now)
+{
+	struct shp_state *st = p->shp_st[DP_DIR_OUT][w->id];
+	const struct shp_profile *prof = &p->shp[DP_DIR_OUT];
+	struct dp_port_stats *ps = &w->stats[p->index];
+	struct rte_mbuf *copies[DP_BURST];
+	uint16_t k, i, room;
+
+	if (prof->mode == SHP_MODE_POLICE) {
+		k = shp_police(prof, st, o->pkts, o->n, now);
+		for (i = k; i < o->n; i++)
+			o->bytes -= o->pkts[i]->pkt_len;
+		ps->drops[DP_DROP_SHAPING_EXCEED] += o->n - k;
+		o->n = k;
+		return;
+	}
+	room = (uint16_t)RTE_MIN((uint32_t)o->n, st->q_size - shp_queue_count(st));
+	for (k = 0; k < room; k++) {
+		copies[k] = rte_pktmbuf_copy(o->pkts[k], dp.mp, 0, UINT32_MAX);
+		if (unlikely(copies[k] == NULL))
+			break;
+	}
+	i = shp_shape_enqueue(st, copies, k); /* all fit: room was checked */
+	ps->drops[DP_DROP_SHAPING_QUEUE_FULL] += o->n - i;
+	o->n = 0;
+	k = shp_shape_release(prof, st, now, copies, DP_BURST);
+	if (k > 0)
+		tx_owned(w, p, copies, k);
+}
+
 /* Send one slot and count what the port took. */
 static inline void
-out_send(const struct dp_snapshot *s, struct dp_worker *w, struct dp_out *o)
+out_send(const struct dp_snapshot *s, struct dp_worker *w, struct dp_out *o, uint64_t now)
 {
 	const struct dp_port *p = s->ports[o->port];
 	struct dp_port_stats *st = &w->stats[o->port];
-	uint64_t bytes = o->bytes;
+	uint64_t bytes;
 	uint16_t sent = 0, i;
+
+	if (unlikely(p->shp_on & (1u << DP_DIR_OUT))) {
+		out_shape(w, p, o, now);
+		if (o->n == 0)
+			return;
+	}
+	bytes = o->bytes;
 
 	if (likely(*p->up && !(p->sec.flags & SEC_RX_BLOCKED)))
 		sent = p->ops->tx(
@@ -459,7 +522,7 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 		const struct dp_port *p = s->ports[o->port];
 
 		if (!p->ops->tx_consumes && (!p->vlan.tagged || tag_mask == 0))
-			out_send(s, w, o);
+			out_send(s, w, o, now);
 	}
 	if (unlikely(tag_mask != 0)) {
 		for (i = 0; i < n; i++)
@@ -470,14 +533,14 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 			const struct dp_port *p = s->ports[o->port];
 
 			if (!p->ops->tx_consumes && p->vlan.tagged)
-				out_send(s, w, o);
+				out_send(s, w, o, now);
 		}
 	}
 	for (k = 0; k < w->n_out; k++) {
 		struct dp_out *o = &w->out[k];
 
 		if (s->ports[o->port]->ops->tx_consumes)
-			out_send(s, w, o);
+			out_send(s, w, o, now);
 		w->slot_of[o->port] = NO_SLOT;
 	}
 	w->n_out = 0;
@@ -486,6 +549,62 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 }
 
 /* --- worker lcore --- */
+
+/*
+ * Ingress shaping (dp.h). Police: the conforming frames come first in pkts,
+ * the others are freed. Shape: the frames go to the queue (shaped_drain()
+ * releases them) and none goes on now.
+ */
+uint16_t
+dp_ingress_shape(struct dp_worker *w, const struct dp_port *p, struct rte_mbuf **pkts, uint16_t n,
+	uint64_t now)
+{
+	struct shp_state *st = p->shp_st[DP_DIR_IN][w->id];
+	const struct shp_profile *prof = &p->shp[DP_DIR_IN];
+	struct dp_port_stats *ps = &w->stats[p->index];
+	enum dp_drop why;
+	uint16_t k, i;
+
+	if (prof->mode == SHP_MODE_POLICE) {
+		k = shp_police(prof, st, pkts, n, now);
+		why = DP_DROP_SHAPING_EXCEED;
+	} else {
+		k = shp_shape_enqueue(st, pkts, n);
+		why = DP_DROP_SHAPING_QUEUE_FULL;
+	}
+	if (unlikely(k < n)) {
+		/* Received, then dropped here: counted in, as every other drop. */
+		for (i = k; i < n; i++)
+			ps->rx_bytes += pkts[i]->pkt_len;
+		ps->rx_packets += n - k;
+		ps->drops[why] += n - k;
+		rte_pktmbuf_free_bulk(pkts + k, n - k);
+	}
+	return prof->mode == SHP_MODE_POLICE ? k : 0;
+}
+
+/* Release what a shaped port's queues have credit for, both directions. */
+static void
+shaped_drain(
+	const struct dp_snapshot *s, struct dp_worker *w, const struct dp_port *p, uint64_t now)
+{
+	struct shp_state *st;
+	struct rte_mbuf *pkts[DP_BURST];
+	uint16_t n;
+
+	st = p->shp_st[DP_DIR_IN][w->id];
+	if (st != NULL && shp_queue_count(st) > 0) {
+		n = shp_shape_release(&p->shp[DP_DIR_IN], st, now, pkts, DP_BURST);
+		if (n > 0)
+			dp_process(s, w, p, pkts, n, now);
+	}
+	st = p->shp_st[DP_DIR_OUT][w->id];
+	if (st != NULL && shp_queue_count(st) > 0) {
+		n = shp_shape_release(&p->shp[DP_DIR_OUT], st, now, pkts, DP_BURST);
+		if (n > 0)
+			tx_owned(w, p, pkts, n);
+	}
+}
 
 static void
 aged_cb(uint64_t key, uint16_t port, void *arg)
@@ -502,6 +621,13 @@ aged_cb(uint64_t key, uint16_t port, void *arg)
 	memcpy(ev.mac, mac.addr_bytes, sizeof(ev.mac));
 	if (rte_ring_sp_enqueue_elem(w->events, &ev, sizeof(ev)) != 0)
 		w->events_lost++;
+}
+
+void
+dp_drain_shaped(const struct dp_snapshot *s, struct dp_worker *w, uint64_t now)
+{
+	for (unsigned k = 0; k < s->n_shaped; k++)
+		shaped_drain(s, w, s->ports[s->shaped[k]], now);
 }
 
 /* Once a second: the clock, and aging of this worker's learned tables. */
@@ -554,10 +680,16 @@ dp_worker_main(void *arg)
 				continue;
 			n = p->ops->rx(p->priv, wc->rxq[q].queue, dp.mp, pkts, DP_BURST);
 			if (n > 0) {
-				dp_process(s, w, p, pkts, n, now);
 				rx += n;
+				if (unlikely(p->shp_on & (1u << DP_DIR_IN)))
+					n = dp_ingress_shape(w, p, pkts, n, now);
+				if (n > 0)
+					dp_process(s, w, p, pkts, n, now);
 			}
 		}
+		/* Shaping queues release on credit, whether or not anything arrived. */
+		if (unlikely(s->n_shaped != 0))
+			dp_drain_shaped(s, w, now);
 		if (unlikely(now >= w->next_second))
 			worker_tick(s, w, now);
 		rte_rcu_qsbr_quiescent(dp.qs, w->id);

@@ -26,6 +26,7 @@
 
 #include "dataplane/fdb.h"
 #include "security/security.h"
+#include "shaping/shaping.h"
 #include "vlan/vlan.h"
 
 #define DP_BURST 32
@@ -42,25 +43,27 @@
  * Every drop has a reason and a counter (on the port the frame came in on,
  * or, for the tx reasons, the port it was going out of).
  */
-#define DP_DROP_REASONS(X)                                                                 \
-	X(RUNT, "runt") /* shorter than an Ethernet header */                              \
-	X(OVERSIZE, "oversize") /* longer than MTU + 18 */                                 \
-	X(VLAN_TAGGED, "vlan_tagged") /* tagged frame from an EST/VST port */              \
-	X(VLAN_NOT_ALLOWED, "vlan_not_allowed") /* VLAN outside a trunk port's ranges */   \
-	X(VLAN_UNKNOWN, "vlan_unknown") /* from an uplink, no port carries the VLAN */     \
-	X(REFLECTION, "reflection") /* from an uplink with a local VM's source MAC */      \
-	X(UNKNOWN_UNICAST, "unknown_unicast") /* from an uplink, not for a local VM */     \
-	X(SAME_PORT, "same_port") /* unicast back to the port it came from */              \
-	X(NO_UPLINK, "no_uplink") /* unknown unicast from a VM, no uplink up */            \
-	X(NO_HEADROOM, "no_headroom") /* no room to insert a VLAN tag */                   \
-	X(FORGED_SOURCE, "forged_source") /* forged transmits: source not the VM's MAC */  \
-	X(MAC_LIMIT, "mac_limit") /* MAC learning: a new source beyond the limit */        \
-	X(STORM_BROADCAST, "storm_broadcast") /* storm control: over the limit */          \
-	X(STORM_MULTICAST, "storm_multicast") /* storm control: over the limit */          \
-	X(STORM_UNKNOWN_UNICAST, "storm_unknown_unicast") /* storm control */              \
-	X(PVLAN, "pvlan") /* private VLAN: the destination's role may not hear it */       \
-	X(MAC_CHANGED, "mac_changed") /* tx: MAC changes rejected, the guest changed it */ \
-	X(PEER_DOWN, "peer_down") /* tx: the port's peer is not connected */               \
+#define DP_DROP_REASONS(X)                                                                   \
+	X(RUNT, "runt") /* shorter than an Ethernet header */                                \
+	X(OVERSIZE, "oversize") /* longer than MTU + 18 */                                   \
+	X(VLAN_TAGGED, "vlan_tagged") /* tagged frame from an EST/VST port */                \
+	X(VLAN_NOT_ALLOWED, "vlan_not_allowed") /* VLAN outside a trunk port's ranges */     \
+	X(VLAN_UNKNOWN, "vlan_unknown") /* from an uplink, no port carries the VLAN */       \
+	X(REFLECTION, "reflection") /* from an uplink with a local VM's source MAC */        \
+	X(UNKNOWN_UNICAST, "unknown_unicast") /* from an uplink, not for a local VM */       \
+	X(SAME_PORT, "same_port") /* unicast back to the port it came from */                \
+	X(NO_UPLINK, "no_uplink") /* unknown unicast from a VM, no uplink up */              \
+	X(NO_HEADROOM, "no_headroom") /* no room to insert a VLAN tag */                     \
+	X(FORGED_SOURCE, "forged_source") /* forged transmits: source not the VM's MAC */    \
+	X(MAC_LIMIT, "mac_limit") /* MAC learning: a new source beyond the limit */          \
+	X(STORM_BROADCAST, "storm_broadcast") /* storm control: over the limit */            \
+	X(STORM_MULTICAST, "storm_multicast") /* storm control: over the limit */            \
+	X(STORM_UNKNOWN_UNICAST, "storm_unknown_unicast") /* storm control */                \
+	X(PVLAN, "pvlan") /* private VLAN: the destination's role may not hear it */         \
+	X(SHAPING_EXCEED, "shaping_exceed") /* policing: over the rate (either direction) */ \
+	X(SHAPING_QUEUE_FULL, "shaping_queue_full") /* shaping: the queue was full */        \
+	X(MAC_CHANGED, "mac_changed") /* tx: MAC changes rejected, the guest changed it */   \
+	X(PEER_DOWN, "peer_down") /* tx: the port's peer is not connected */                 \
 	X(TX_FULL, "tx_full") /* tx: the peer's ring is full */
 
 enum dp_drop {
@@ -97,6 +100,13 @@ struct dp_port_ops {
 	bool tx_consumes;
 };
 
+/* Traffic directions, from the switch's point of view. */
+enum dp_dir {
+	DP_DIR_IN, /* ingress: from the port into the switch */
+	DP_DIR_OUT, /* egress: from the switch to the port */
+	DP_DIR_MAX
+};
+
 enum dp_port_kind {
 	DP_PORT_VM, /* a VM's vNIC */
 	DP_PORT_UPLINK, /* an uplink of its vSwitch */
@@ -114,6 +124,11 @@ struct dp_port {
 	const volatile uint8_t *up; /* non-zero while the peer/link can take frames */
 	struct vlan_port_cfg vlan; /* VLAN classification of this port */
 	struct sec_port_cfg sec; /* VM ports: security policy (all zero on uplinks) */
+	uint8_t shp_on; /* bit d (enum dp_dir): traffic shaping enforced in direction d */
+	/* Shaping profiles by direction: valid wherever shp_st has states (kept when
+	 * shaping goes off, so queued frames still drain). */
+	struct shp_profile shp[DP_DIR_MAX];
+	struct shp_state *shp_st[DP_DIR_MAX][DP_MAX_WORKERS]; /* per worker; owned by control */
 };
 
 /* One vSwitch in a snapshot. */
@@ -152,6 +167,8 @@ struct dp_snapshot {
 	struct dp_port *ports[DP_MAX_PORTS]; /* by index; NULL when unused */
 	struct dp_vswitch vswitches[DP_MAX_VSWITCHES]; /* by stable index */
 	struct dp_worker_cfg workers[DP_MAX_WORKERS];
+	uint16_t n_shaped; /* entries in shaped */
+	uint16_t shaped[DP_MAX_PORTS]; /* ports with shaping states: queues drained every loop */
 };
 
 /* Events from workers to control. */
@@ -241,5 +258,18 @@ struct dp_worker;
 struct dp_worker *dp_worker_get(unsigned id); /* for tests */
 void dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_port *in,
 	struct rte_mbuf **pkts, uint16_t n, uint64_t now);
+/*
+ * Release what the shaping queues of s's shaped ports have credit for at
+ * time now (ingress frames go through dp_process(), egress frames to their
+ * port). The worker loop calls it every round. Worker lcore, RCU read side.
+ */
+void dp_drain_shaped(const struct dp_snapshot *s, struct dp_worker *w, uint64_t now);
+/*
+ * Shape or police frames just received from VM port p with ingress shaping
+ * on: returns how many go on to dp_process() now (the others were dropped
+ * and freed, or queued). Worker lcore.
+ */
+uint16_t dp_ingress_shape(struct dp_worker *w, const struct dp_port *p, struct rte_mbuf **pkts,
+	uint16_t n, uint64_t now);
 
 #endif /* PORTICO_DATAPLANE_DP_H */

@@ -82,6 +82,7 @@ pg_source_name(enum pg_source s)
 /* Names of the enumerated kinds, by value. */
 static const char *const accept_names[] = {"reject", "accept"};
 static const char *const limit_names[] = {"drop", "allow"};
+static const char *const shape_names[] = {"police", "shape"};
 
 static const char *const *
 names_of(enum pg_kind kind)
@@ -91,6 +92,8 @@ names_of(enum pg_kind kind)
 		return accept_names;
 	case PG_KIND_LIMIT_POLICY:
 		return limit_names;
+	case PG_KIND_SHAPE_MODE:
+		return shape_names;
 	default:
 		return NULL;
 	}

@@ -25,6 +25,7 @@ enum pg_kind {
 	PG_KIND_BOOL, /* false (0) or true (1) */
 	PG_KIND_COUNT, /* an integer in [min, max] */
 	PG_KIND_LIMIT_POLICY, /* "drop" (0) or "allow" (1) */
+	PG_KIND_SHAPE_MODE, /* "police" (0) or "shape" (1) */
 };
 
 enum pg_limit_policy {
@@ -34,12 +35,19 @@ enum pg_limit_policy {
 
 #define PG_MAC_LIMIT_MAX 4096
 #define PG_STORM_PPS_MAX 100000000 /* 100 Mpps: more than any port here forwards */
+#define PG_RATE_MIN 1000 /* bits/s: 1 Kbit/s, vSphere's unit */
+#define PG_RATE_MAX INT64_C(1000000000000) /* bits/s: 1 Tbit/s */
+#define PG_BURST_MAX (INT64_C(200) << 20) /* bytes: 200 MiB */
+#define PG_RATE_DEFAULT 100000000 /* 100 Mbit/s, vSphere's default average and peak */
+#define PG_BURST_DEFAULT (INT64_C(100) << 20) /* 100 MiB, vSphere's default burst */
 
 /*
  * The fields: X(ID, group, name, kind, min, max, default).
  * Defaults: security reject/reject/reject (vSphere 7+); MAC learning off,
  * and when on: limit 4096, drop beyond it, unknown unicast flooded to the
- * port (vDS 6.7's defaults); storm control off (0 = no limit).
+ * port (vDS 6.7's defaults); storm control off (0 = no limit); shaping
+ * off, and when on vSphere's 100 Mbit/s average and peak, 100 MiB burst,
+ * policing. Shaping directions are the switch's: ingress = VM -> switch.
  */
 #define PG_POLICY_FIELDS(X)                                                                      \
 	X(PROMISCUOUS, "security", "promiscuous", PG_KIND_ACCEPT, 0, 1, 0)                       \
@@ -55,7 +63,18 @@ enum pg_limit_policy {
 	X(STORM_MULTICAST, "storm_control", "multicast_pps", PG_KIND_COUNT, 0, PG_STORM_PPS_MAX, \
 		0)                                                                               \
 	X(STORM_UNKNOWN_UNICAST, "storm_control", "unknown_unicast_pps", PG_KIND_COUNT, 0,       \
-		PG_STORM_PPS_MAX, 0)
+		PG_STORM_PPS_MAX, 0)                                                             \
+	PG_SHAPING_FIELDS(X, IN, "shaping.ingress")                                              \
+	PG_SHAPING_FIELDS(X, OUT, "shaping.egress")
+
+/* The shaping fields of one direction (in the nested group "shaping.<dir>"). */
+#define PG_SHAPING_FIELDS(X, dir, group)                                                           \
+	X(dir##_SHAPING, group, "enabled", PG_KIND_BOOL, 0, 1, 0)                                  \
+	X(dir##_AVERAGE, group, "average_bps", PG_KIND_COUNT, PG_RATE_MIN, PG_RATE_MAX,            \
+		PG_RATE_DEFAULT)                                                                   \
+	X(dir##_PEAK, group, "peak_bps", PG_KIND_COUNT, PG_RATE_MIN, PG_RATE_MAX, PG_RATE_DEFAULT) \
+	X(dir##_BURST, group, "burst_bytes", PG_KIND_COUNT, 64, PG_BURST_MAX, PG_BURST_DEFAULT)    \
+	X(dir##_MODE, group, "mode", PG_KIND_SHAPE_MODE, 0, 1, 0)
 
 enum pg_field {
 #define PG_FIELD_ENUM(id, group, name, kind, min, max, def) PG_F_##id,
@@ -66,7 +85,7 @@ enum pg_field {
 
 /* What the table says about one field. */
 struct pg_field_desc {
-	const char *group; /* JSON object it sits in under "policy" */
+	const char *group; /* JSON object it sits in under "policy"; "a.b" is b inside a */
 	const char *name; /* its key in that object */
 	enum pg_kind kind; /* how it is written */
 	int64_t min; /* smallest value */

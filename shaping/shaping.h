@@ -56,15 +56,17 @@
 /*
  * The peak bucket's depth, unless the profile sets peak_burst_bytes: the
  * larger of SHP_PEAK_MIN_FRAMES longest frames and SHP_PEAK_WINDOW_NS at the
- * peak rate. Frames reach the switch in bursts (a worker polls a queue every
- * few microseconds and takes up to 32 frames at once), so a bucket of one
- * frame would drop traffic that keeps under the peak rate over any window
- * longer than one poll. 50 us covers a worker's round over its queues under
- * load; at low rates the two-frame floor dominates (at 10 Mbit/s, 2 x 1518
- * bytes is 2.4 ms). The peak rate therefore holds over any window longer
- * than that depth's worth of time at the peak rate.
+ * peak rate. Frames reach the switch in bursts: a worker takes up to 32
+ * frames at once, and guests batch their own sends (a sender paced by a
+ * 1 ms timer, as iperf3 is, hands over a millisecond's frames at once). A
+ * bucket of a few frames would drop traffic that keeps under the peak rate
+ * over any window a person would measure (first tried: 50 us, which policed
+ * a 150 Mbit/s UDP stream to 40 Mbit/s against a 1 Gbit/s peak). One
+ * millisecond at the peak rate lets such batches through; the peak rate
+ * holds over any window longer than that (at 10 Mbit/s the two-frame floor
+ * dominates: 2 x 1518 bytes is 2.4 ms).
  */
-#define SHP_PEAK_WINDOW_NS 50000
+#define SHP_PEAK_WINDOW_NS 1000000
 #define SHP_PEAK_MIN_FRAMES 2
 
 /*

@@ -140,6 +140,20 @@ expect_json "policy options" '{"method": "echo.set", "params": {"name": "pg", "p
 	"mac_learning": {"enabled": true, "limit": 10, "unknown_unicast_flooding": false},
 	"storm_control": {"broadcast_pps": 100}}}}'
 
+run echo set p --ingress-shaping on --ingress-average 100M --ingress-peak 1G --ingress-burst 64K \
+	--ingress-mode shape --egress-average 1500 --egress-burst 2m --egress-peak inherit --json
+expect_json "shaping options with units" '{"method": "echo.set", "params": {"name": "p", "policy": {
+	"shaping": {"ingress": {"enabled": true, "average_bps": 100000000, "peak_bps": 1000000000,
+	"burst_bytes": 65536, "mode": "shape"}, "egress": {"average_bps": 1500, "burst_bytes": 2097152,
+	"peak_bps": null}}}}}'
+
+for bad in 10X 1.5M M -1 99999999999999999999 1KK; do
+	run echo set p --ingress-average "$bad"
+	expect "bad rate $bad" 2
+done
+run echo set p --ingress-burst 1T
+expect "no T for bytes" 2
+
 run echo set pg --promiscuous accept --promiscuous reject
 expect "policy option twice" 2
 expect_err "policy option twice" "given twice"

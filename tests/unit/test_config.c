@@ -2090,6 +2090,57 @@ test_pvlan_json(void **state)
 #undef MAP1
 }
 
+/* Shaping: nested groups, human-free integers, validation of the effective values. */
+static void
+test_shaping_json(void **state)
+{
+	struct ctl_config *cfg;
+	char err[CTL_ERR_MAX] = "", *text;
+	json_t *out, *upd;
+
+	cfg = parse_ok(DOC(
+		"{'name': 'vSwitch0', 'policy': {'shaping': {'egress': {'enabled': true,"
+		" 'average_bps': 10000000, 'peak_bps': 20000000, 'burst_bytes': 65536}}},"
+		" 'portgroups': [" PG0 "]}",
+		P1_WITH("'policy': {'shaping': {'ingress': {'enabled': true, 'mode': 'shape'}}}")));
+	assert_int_equal(cfg->vswitches[0].policy.v[PG_F_OUT_AVERAGE], 10000000);
+	assert_true(pg_policy_has(&cfg->vswitches[0].policy, PG_F_OUT_SHAPING));
+	assert_int_equal(cfg->ports[0].policy.v[PG_F_IN_MODE], 1);
+	out = ctl_config_to_json(cfg);
+	text = json_dumps(out, JSON_SORT_KEYS | JSON_COMPACT);
+	assert_non_null(strstr(text,
+		"\"policy\":{\"shaping\":{\"ingress\":{\"enabled\":true,"
+		"\"mode\":\"shape\"}}}"));
+	free(text);
+	json_decref(out);
+	/* Peak below average, effective after inheritance: refused. */
+	upd = J("{'policy': {'shaping': {'egress': {'peak_bps': 5000000}}}}");
+	assert_int_equal(ctl_port_update_json(upd, NULL, &cfg->ports[0], err), 0);
+	json_decref(upd);
+	assert_int_equal(ctl_config_validate(cfg, err), -EINVAL);
+	expect_err(err, "port \"vm1.eth0\": shaping.egress: peak_bps is below average_bps", true);
+	/* null on the parent group unsets both directions. */
+	upd = J("{'policy': {'shaping': null}}");
+	assert_int_equal(ctl_port_update_json(upd, NULL, &cfg->ports[0], err), 0);
+	json_decref(upd);
+	assert_int_equal(cfg->ports[0].policy.set, 0);
+	assert_int_equal(ctl_config_validate(cfg, err), 0);
+	ctl_config_free(cfg);
+
+	parse_bad(DOC(VS0,
+			  P1_WITH("'policy': {'shaping': {'ingress': {'enabled': true, "
+				  "'burst_bytes': 1000}}}")),
+		"shaping.ingress: burst_bytes is shorter than the vSwitch's longest frame", false);
+	parse_bad(DOC(VS0, P1_WITH("'policy': {'shaping': {'sideways': {}}}")),
+		"unknown field \"sideways\" in shaping", false);
+	parse_bad(DOC(VS0, P1_WITH("'policy': {'shaping': {'ingress': {'mode': 'slow'}}}")),
+		"mode must be \"police\" or \"shape\"", false);
+	parse_bad(DOC(VS0, P1_WITH("'policy': {'shaping': {'ingress': {'average_bps': 10}}}")),
+		"average_bps must be an integer 1000..", false);
+	parse_bad(DOC(VS0, P1_WITH("'policy': {'shaping': {'enabled': true}}")),
+		"unknown field \"enabled\" in shaping", false);
+}
+
 int
 main(void)
 {
@@ -2100,6 +2151,7 @@ main(void)
 		cmocka_unit_test(test_vlan_from_json_invalid),
 		cmocka_unit_test(test_policy_json),
 		cmocka_unit_test(test_pvlan_json),
+		cmocka_unit_test(test_shaping_json),
 		cmocka_unit_test(test_vlan_carries),
 		cmocka_unit_test(test_mac),
 		cmocka_unit_test(test_from_json_errors),

@@ -749,6 +749,146 @@ test_private_vlans(void **state)
 	assert_int_equal(drops(UPLINK, DP_DROP_PVLAN) > 0, 1);
 }
 
+/* --- traffic shaping --- */
+
+/* Shape or police direction d of port at rate bps (burst = 4 frames of 1000 bytes). */
+static struct shp_state **
+shaping_set(unsigned port, enum dp_dir d, enum shp_mode mode, uint64_t bps)
+{
+	struct dp_port *p = snap->ports[port];
+	struct shp_params prm = {
+		.average_bps = bps, .peak_bps = bps * 4, .burst_bytes = 4000, .mode = mode};
+
+	assert_int_equal(shp_profile_init(&p->shp[d], &prm, rte_get_tsc_hz()), 0);
+	if (p->shp_st[d][0] == NULL) {
+		p->shp_st[d][0] = shp_state_create(64, &p->shp[d], 1, SOCKET_ID_ANY);
+		assert_non_null(p->shp_st[d][0]);
+		snap->shaped[snap->n_shaped++] = (uint16_t)port;
+	}
+	p->shp_on |= 1u << d;
+	return p->shp_st[d];
+}
+
+static void
+shaping_free(unsigned port)
+{
+	struct dp_port *p = snap->ports[port];
+	struct rte_mbuf *left[64];
+	unsigned n;
+
+	for (unsigned d = 0; d < DP_DIR_MAX; d++) {
+		if (p->shp_st[d][0] == NULL)
+			continue;
+		while ((n = shp_shape_drain(p->shp_st[d][0], left, 64)) > 0)
+			rte_pktmbuf_free_bulk(left, n);
+		shp_state_destroy(p->shp_st[d][0]);
+		p->shp_st[d][0] = NULL;
+	}
+	p->shp_on = 0;
+	snap->n_shaped = 0;
+}
+
+/* Send count frames of 1000 bytes from port in to dst, bursts of 8, every gap cycles. */
+static void
+offer(unsigned in, const uint8_t dst[6], unsigned count, uint64_t *now, uint64_t gap)
+{
+	uint8_t src[6];
+
+	mac_of(in, src);
+	for (unsigned sent = 0; sent < count; sent += 8) {
+		struct rte_mbuf *m[8];
+		uint16_t n;
+
+		for (unsigned i = 0; i < 8; i++)
+			m[i] = mk(dst, src, false, 0, 1000, 9);
+		consumed_in_burst = false;
+		n = 8;
+		if (snap->ports[in]->shp_on & (1u << DP_DIR_IN))
+			n = dp_ingress_shape(w, snap->ports[in], m, n, *now);
+		if (n > 0)
+			dp_process(snap, w, snap->ports[in], m, n, *now);
+		consumed_in_burst = false;
+		dp_drain_shaped(snap, w, *now);
+		*now += gap;
+	}
+}
+
+static void
+test_shaping_police(void **state)
+{
+	const uint64_t hz = rte_get_tsc_hz();
+	uint64_t now = hz, b0 = drops(0, DP_DROP_SHAPING_EXCEED),
+		 b1 = drops(1, DP_DROP_SHAPING_EXCEED);
+	uint8_t a[6], b[6];
+
+	mac_of(0, a), mac_of(1, b);
+	/* Ingress police on a at 800 kbit/s (100 frames of 1000 bytes a second). */
+	shaping_set(0, DP_DIR_IN, SHP_MODE_POLICE, 800000);
+	/* 2 s of 1600 frames/s: the burst (4) plus ~200 pass. */
+	offer(0, b, 3200, &now, hz / 200);
+	assert_in_range(fakes[1].n, 200, 206);
+	assert_in_range(drops(0, DP_DROP_SHAPING_EXCEED) - b0, 3200 - 206, 3200 - 200);
+	shaping_free(0);
+
+	/* Egress police on b: the same, from the other side. */
+	memset(fakes, 0, sizeof(fakes));
+	for (unsigned i = 0; i < N_PORTS; i++)
+		fakes[i].up = 1, fakes[i].accept = 1000, fakes[i].consumes = i == UPLINK;
+	shaping_set(1, DP_DIR_OUT, SHP_MODE_POLICE, 800000);
+	offer(0, b, 3200, &now, hz / 200);
+	assert_in_range(fakes[1].n, 200, 206);
+	assert_in_range(drops(1, DP_DROP_SHAPING_EXCEED) - b1, 3200 - 206, 3200 - 200);
+	/* Flooded frames: b is policed, the others are not. */
+	offer(0, bcast, 80, &now, hz / 200);
+	assert_int_equal(fakes[4].n, 80);
+	assert_in_range(fakes[1].n, 201, 212);
+	shaping_free(1);
+}
+
+static void
+test_shaping_shape(void **state)
+{
+	const uint64_t hz = rte_get_tsc_hz();
+	struct shp_state **st;
+	uint64_t now = hz, qf = drops(1, DP_DROP_SHAPING_QUEUE_FULL);
+	uint8_t a[6], b[6], e[6];
+
+	mac_of(0, a), mac_of(1, b), mac_of(4, e);
+	/* Egress shaping on b at 800 kbit/s: frames wait, then leave on credit. */
+	st = shaping_set(1, DP_DIR_OUT, SHP_MODE_SHAPE, 800000);
+	offer(0, b, 48, &now, hz / 1000); /* 48 frames in 6 ms */
+	assert_in_range(fakes[1].n, 4, 6); /* the burst, then the rate */
+	assert_int_equal(shp_queue_count(st[0]) + fakes[1].n, 48);
+	/* Idle time drains the queue at the rate: 0.2 s = 20 frames. */
+	for (int i = 0; i < 200; i++, now += hz / 1000)
+		dp_drain_shaped(snap, w, now);
+	assert_in_range(fakes[1].n, 24, 27);
+	/* The frames are copies: what b got is intact after a flood tagged the originals. */
+	for (int i = 0; i < 400; i++, now += hz / 1000)
+		dp_drain_shaped(snap, w, now);
+	assert_int_equal(fakes[1].n, 48);
+	assert_int_equal(fakes[1].data[47][14], 9);
+	/* A full queue drops, counted. */
+	offer(0, b, 200, &now, 1);
+	assert_true(drops(1, DP_DROP_SHAPING_QUEUE_FULL) - qf >= 200 - 64 - 8);
+	assert_true(shp_queue_count(st[0]) <= 64);
+	shaping_free(1);
+
+	/* Ingress shaping on e (VGT): a burst waits and goes through the pipeline later. */
+	memset(fakes, 0, sizeof(fakes));
+	for (unsigned i = 0; i < N_PORTS; i++)
+		fakes[i].up = 1, fakes[i].accept = 1000, fakes[i].consumes = i == UPLINK;
+	st = shaping_set(4, DP_DIR_IN, SHP_MODE_SHAPE, 800000);
+	offer(4, a, 16, &now, 1);
+	assert_in_range(fakes[0].n, 3, 5); /* the peak bucket holds 2 x 1518 bytes */
+	for (int i = 0; i < 200; i++, now += hz / 1000)
+		dp_drain_shaped(snap, w, now);
+	assert_int_equal(fakes[0].n, 16);
+	assert_int_equal(shp_queue_count(st[0]), 0);
+	shaping_free(4);
+	(void)e;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -772,6 +912,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_mac_learning_port, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_storm_control, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_private_vlans, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shaping_police, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shaping_shape, setup, teardown),
 	};
 	int ret;
 

@@ -251,15 +251,18 @@ test_profile_validation(void **state)
 	assert_int_equal(p.peak_rate, 200 * MBIT);
 	assert_int_equal(p.avg_depth, (int64_t)(100 * 1024 * 1024) * 8 * HZ);
 	assert_int_equal(p.params.frame_max, SHP_FRAME_MAX_DEFAULT);
-	/* Default peak depth: 50 us at 200 Mbit/s is 1250 bytes, under two frames. */
-	assert_int_equal(p.params.peak_burst_bytes, 2 * 1518);
-	assert_int_equal(p.peak_depth, (int64_t)(2 * 1518) * 8 * HZ);
+	/* Default peak depth: 1 ms at 200 Mbit/s is 25000 bytes. */
+	assert_int_equal(p.params.peak_burst_bytes, 25000);
+	assert_int_equal(p.peak_depth, (int64_t)25000 * 8 * HZ);
 	assert_int_equal(p.hz, HZ);
 
-	/* 50 us at 10 Gbit/s: 62500 bytes. */
+	/* 1 ms at 10 Gbit/s: 1250000 bytes; at 10 Mbit/s the two-frame floor. */
 	c = ok, c.average_bps = 10 * GBIT, c.peak_bps = 10 * GBIT;
 	assert_int_equal(shp_profile_init(&p, &c, HZ), 0);
-	assert_int_equal(p.params.peak_burst_bytes, 62500);
+	assert_int_equal(p.params.peak_burst_bytes, 1250000);
+	c = ok, c.average_bps = 10 * MBIT, c.peak_bps = 10 * MBIT;
+	assert_int_equal(shp_profile_init(&p, &c, HZ), 0);
+	assert_int_equal(p.params.peak_burst_bytes, 2 * 1518);
 
 	/* Edges that are fine. */
 	c = ok, c.peak_bps = c.average_bps;
@@ -567,8 +570,8 @@ test_peak_equals_average(void **state)
 	s.p = &p;
 	s.st = state_new(0, &p, 0);
 	sim_run(&s, 1 * GBIT, 1518, HZ, HZ + 100 * MS);
-	/* Only the peak bucket's two frames beyond the average. */
-	assert_true(s.passed_bytes <= 2 * 1518 + bytes_in(100 * MBIT, s.last_poll - s.first_poll));
+	/* Only the peak bucket's depth (1 ms at 100 Mbit/s) beyond the average. */
+	assert_true(s.passed_bytes <= 12500 + bytes_in(100 * MBIT, s.last_poll - s.first_poll));
 	state_free(s.st);
 }
 
@@ -687,7 +690,7 @@ test_live_change(void **state)
 	for (i = 0; i < BURST; i++)
 		pkts[i] = frame_get(1518);
 	k = shp_police(&a, st, pkts, BURST, 0);
-	assert_int_equal(k, 2); /* the peak bucket's two frames */
+	assert_int_equal(k, 50000 / 1518); /* the peak bucket: 1 ms at 400 Mbit/s */
 	for (i = 0; i < BURST; i++)
 		frame_put(pkts[i]);
 	/* Idle a second: a's buckets are full again. */
