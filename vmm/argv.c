@@ -32,6 +32,7 @@ static const char NIC_OFFLOADS[] = "csum=off,gso=off,host_tso4=off,host_tso6=off
 static const char *const run_suffix[] = {
 	[VMM_RUN_QMP] = ".qmp",
 	[VMM_RUN_PID] = ".pid",
+	[VMM_RUN_CONSOLE] = ".console",
 };
 
 /* A growing argv; the first failure sticks in rc and later pushes do nothing. */
@@ -112,7 +113,7 @@ vmm_run_path(const struct vmm_host *host, const char *vm, enum vmm_run_file whic
 
 	if (host == NULL || host->run_dir == NULL || host->run_dir[0] != '/' || vm == NULL ||
 		vm[0] == '\0' || strchr(vm, '/') != NULL ||
-		(which != VMM_RUN_QMP && which != VMM_RUN_PID))
+		(which != VMM_RUN_QMP && which != VMM_RUN_PID && which != VMM_RUN_CONSOLE))
 		return -EINVAL;
 	dlen = strlen(host->run_dir);
 	while (dlen > 1 && host->run_dir[dlen - 1] == '/')
@@ -120,7 +121,7 @@ vmm_run_path(const struct vmm_host *host, const char *vm, enum vmm_run_file whic
 	if (dlen == 1)
 		dlen = 0; /* "/" + "/vm.qmp" would give "//vm.qmp" */
 	n = snprintf(buf, size, "%.*s/%s%s", (int)dlen, host->run_dir, vm, run_suffix[which]);
-	max = which == VMM_RUN_QMP && size > VMM_SOCK_MAX ? VMM_SOCK_MAX : size;
+	max = which != VMM_RUN_PID && size > VMM_SOCK_MAX ? VMM_SOCK_MAX : size;
 	if (n < 0 || (size_t)n >= max) {
 		if (size > 0)
 			buf[0] = '\0';
@@ -219,7 +220,8 @@ push_boot(struct vec *a, const struct vmm_boot *b)
 char **
 vmm_argv_build(const struct vmm_spec *spec, const struct vmm_host *host, char *err)
 {
-	char qmp[VMM_SOCK_MAX], pid[VMM_PATH_MAX], esc[ESC_PATH_MAX], dummy[VMM_ERR_MAX];
+	char qmp[VMM_SOCK_MAX], con[VMM_SOCK_MAX], pid[VMM_PATH_MAX], esc[ESC_PATH_MAX],
+		esc2[ESC_PATH_MAX], dummy[VMM_ERR_MAX];
 	struct vec a = {0};
 	unsigned i;
 	int rc;
@@ -235,10 +237,12 @@ vmm_argv_build(const struct vmm_spec *spec, const struct vmm_host *host, char *e
 	rc = vmm_run_path(host, spec->name, VMM_RUN_QMP, qmp, sizeof(qmp));
 	if (rc == 0)
 		rc = vmm_run_path(host, spec->name, VMM_RUN_PID, pid, sizeof(pid));
+	if (rc == 0)
+		rc = vmm_run_path(host, spec->name, VMM_RUN_CONSOLE, con, sizeof(con));
 	if (rc < 0) {
 		snprintf(err, VMM_ERR_MAX,
-			"vm \"%s\": run directory \"%.64s\" is too long for its QMP socket or "
-			"pidfile",
+			"vm \"%s\": run directory \"%.64s\" is too long for its QMP socket, "
+			"console socket or pidfile",
 			spec->name, host->run_dir);
 		goto fail;
 	}
@@ -265,8 +269,12 @@ vmm_argv_build(const struct vmm_spec *spec, const struct vmm_host *host, char *e
 	push(&a, "-smp");
 	pushf(&a, "%u", (unsigned)spec->vcpus);
 
+	/* The console: a socket to type into (wait=off: QEMU does not wait
+	 * for a client; output with nobody connected is dropped from the
+	 * socket) and the log file, which gets everything the guest writes. */
 	push(&a, "-chardev");
-	pushf(&a, "file,id=console,path=%s,append=on", opt_esc(esc, spec->console));
+	pushf(&a, "socket,id=console,path=%s,server=on,wait=off,logfile=%s,logappend=on",
+		opt_esc(esc, con), opt_esc(esc2, spec->console));
 	push(&a, "-serial");
 	push(&a, "chardev:console");
 	push(&a, "-qmp");

@@ -13,7 +13,9 @@
  *    it restarts) and a virtio-net-pci device with id "nic<i>" (the name
  *    QMP's NIC_RX_FILTER_CHANGED and query-rx-filter use), the spec's MAC,
  *    and the offloads porticod does not implement turned off;
- *  - the serial console appended to the spec's console log;
+ *  - the serial console on a unix socket QEMU serves in the run directory
+ *    (one client at a time: an operator, a test's script), everything the
+ *    guest writes also appended to the spec's console log;
  *  - a QMP socket and a pidfile in the run directory (vmm_run_path());
  *  - no default devices, no user config, no display.
  *
@@ -51,6 +53,7 @@ struct vmm_host {
 enum vmm_run_file {
 	VMM_RUN_QMP, /* <run_dir>/<vm>.qmp: QMP unix socket QEMU serves */
 	VMM_RUN_PID, /* <run_dir>/<vm>.pid: QEMU's pidfile */
+	VMM_RUN_CONSOLE, /* <run_dir>/<vm>.console: serial console socket QEMU serves */
 };
 
 /*

@@ -578,7 +578,8 @@ test_argv_tcg_exact(void **state)
 		"-smp",
 		"1",
 		"-chardev",
-		"file,id=console,path=/run/portico/vm1.console.log,append=on",
+		"socket,id=console,path=/run/portico/vm1.console,server=on,wait=off,"
+		"logfile=/run/portico/vm1.console.log,logappend=on",
 		"-serial",
 		"chardev:console",
 		"-qmp",
@@ -731,8 +732,9 @@ test_argv_escaping(void **state)
 	argv = build_ok(VM("'nics': [{'vswitch': 'v', 'portgroup': 'p', 'socket': "
 			   "'/s,1.sock'}], 'console': '/log,s/c'"),
 		&host);
-	assert_string_equal(
-		opt_value(argv, "-chardev", 0), "file,id=console,path=/log,,s/c,append=on");
+	assert_string_equal(opt_value(argv, "-chardev", 0),
+		"socket,id=console,path=/run/a,,b/vm1.console,"
+		"server=on,wait=off,logfile=/log,,s/c,logappend=on");
 	assert_string_equal(
 		opt_value(argv, "-qmp", 0), "unix:/run/a,,b/vm1.qmp,server=on,wait=off");
 	assert_string_equal(opt_value(argv, "-pidfile", 0), "/run/a,b/vm1.pid");
@@ -785,7 +787,7 @@ test_argv_errors(void **state)
 	errno = 0;
 	assert_null(vmm_argv_build(&s, &host, err));
 	assert_int_equal(errno, ENAMETOOLONG);
-	assert_non_null(strstr(err, "is too long for its QMP socket or pidfile"));
+	assert_non_null(strstr(err, "is too long for its QMP socket, console socket or pidfile"));
 
 	/* a NULL err is allowed */
 	assert_null(vmm_argv_build(&s, &host, NULL));
@@ -807,6 +809,8 @@ test_run_path(void **state)
 	assert_string_equal(buf, "/run/portico/vm1.qmp");
 	assert_int_equal(vmm_run_path(&TCG, "vm1", VMM_RUN_PID, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "/run/portico/vm1.pid");
+	assert_int_equal(vmm_run_path(&TCG, "vm1", VMM_RUN_CONSOLE, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/run/portico/vm1.console");
 	assert_int_equal(vmm_run_path(&root, "vm1", VMM_RUN_QMP, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "/vm1.qmp");
 	assert_int_equal(vmm_run_path(&TCG, "vm1", VMM_RUN_QMP, buf, 10), -ENAMETOOLONG);
