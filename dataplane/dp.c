@@ -22,6 +22,17 @@
 
 #define AGE_BUDGET 4096 /* slots of a learned table a worker ages per second */
 
+/*
+ * A test of the security or shaping policy on the packet path. Built with
+ * -Dpolicy_path=false (DP_NO_POLICY) every such test is false and the code
+ * behind it goes: the baseline bench/ measures their cost against.
+ */
+#ifdef DP_NO_POLICY
+#define POLICY(cond) 0
+#else
+#define POLICY(cond) (cond)
+#endif
+
 struct dp_globals dp;
 
 /* --- the burst pipeline (worker lcore, RCU read side) --- */
@@ -77,7 +88,7 @@ tx_owned(struct dp_worker *w, const struct dp_port *p, struct rte_mbuf **pkts, u
 	struct dp_port_stats *st = &w->stats[p->index];
 	uint16_t sent = 0, i;
 
-	if (likely(*p->up && !(p->sec.flags & SEC_RX_BLOCKED)))
+	if (likely(*p->up && !POLICY(p->sec.flags & SEC_RX_BLOCKED)))
 		sent = p->ops->tx(p->priv, p->n_queues == 1 ? 0 : w->id % p->n_queues, pkts, n);
 	for (i = 0; i < sent; i++)
 		st->tx_bytes += pkts[i]->pkt_len;
@@ -135,14 +146,14 @@ out_send(const struct dp_snapshot *s, struct dp_worker *w, struct dp_out *o, uin
 	uint64_t bytes;
 	uint16_t sent = 0, i;
 
-	if (unlikely(p->shp_on & (1u << DP_DIR_OUT))) {
+	if (unlikely(POLICY(p->shp_on & (1u << DP_DIR_OUT)))) {
 		out_shape(w, p, o, now);
 		if (o->n == 0)
 			return;
 	}
 	bytes = o->bytes;
 
-	if (likely(*p->up && !(p->sec.flags & SEC_RX_BLOCKED)))
+	if (likely(*p->up && !POLICY(p->sec.flags & SEC_RX_BLOCKED)))
 		sent = p->ops->tx(
 			p->priv, p->n_queues == 1 ? 0 : w->id % p->n_queues, o->pkts, o->n);
 	if (unlikely(sent < o->n)) {
@@ -275,7 +286,7 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 	struct dp_port_stats *ist = &w->stats[in->index];
 	struct fdb *learned = vs->learned[w->id];
 	const bool from_uplink = in->kind == DP_PORT_UPLINK;
-	const bool taps = vs->n_taps != 0;
+	const bool taps = POLICY(vs->n_taps != 0);
 	struct rte_mbuf *done[DP_BURST]; /* frames no ethdev took: freed at the end */
 	uint16_t tci[DP_BURST];
 	uint32_t tag_mask = 0; /* bit i: frame i leaves tagged somewhere */
@@ -324,7 +335,8 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 
 		if (!from_uplink) {
 			/* Forged transmits, MAC learning: only when the source is not the VM's. */
-			if (unlikely(!rte_is_same_ether_addr(&eth->src_addr, &in->sec.eff_mac))) {
+			if (unlikely(POLICY(
+				    !rte_is_same_ether_addr(&eth->src_addr, &in->sec.eff_mac)))) {
 				why = vm_source(w, in, learned, vid, &eth->src_addr);
 				if (why != DP_DROP_MAX)
 					goto drop;
@@ -358,7 +370,7 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 			/* VGT/trunk members get the frame tagged, 4 bytes longer. */
 			uint32_t tlen = m->pkt_len + (vid != 0 ? sizeof(struct rte_vlan_hdr) : 0);
 
-			if (unlikely(in->sec.flags & SEC_STORM)) {
+			if (unlikely(POLICY(in->sec.flags & SEC_STORM))) {
 				enum sec_storm_class c = rte_is_broadcast_ether_addr(&eth->dst_addr)
 					? SEC_STORM_BROADCAST
 					: SEC_STORM_MULTICAST;
@@ -467,7 +479,7 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 		}
 		if (dst == FDB_MISS) {
 			/* Unknown unicast. */
-			if (unlikely(!from_uplink && (in->sec.flags & SEC_STORM) &&
+			if (unlikely(!from_uplink && POLICY(in->sec.flags & SEC_STORM) &&
 				    !storm_admit(w, in, SEC_STORM_UNKNOWN_UNICAST, now))) {
 				why = DP_DROP_STORM_UNKNOWN_UNICAST;
 				goto drop;
@@ -681,14 +693,14 @@ dp_worker_main(void *arg)
 			n = p->ops->rx(p->priv, wc->rxq[q].queue, dp.mp, pkts, DP_BURST);
 			if (n > 0) {
 				rx += n;
-				if (unlikely(p->shp_on & (1u << DP_DIR_IN)))
+				if (unlikely(POLICY(p->shp_on & (1u << DP_DIR_IN))))
 					n = dp_ingress_shape(w, p, pkts, n, now);
 				if (n > 0)
 					dp_process(s, w, p, pkts, n, now);
 			}
 		}
 		/* Shaping queues release on credit, whether or not anything arrived. */
-		if (unlikely(s->n_shaped != 0))
+		if (unlikely(POLICY(s->n_shaped != 0)))
 			dp_drain_shaped(s, w, now);
 		if (unlikely(now >= w->next_second))
 			worker_tick(s, w, now);
