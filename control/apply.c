@@ -514,6 +514,7 @@ compile(const struct ctl_config *cfg, const struct resolved *r, char *err)
 			p->priv = u->eth;
 			p->up = dp_ethdev_up(u->eth);
 			vlan_port_cfg_uplink(&p->vlan);
+			p->cap = u->cap;
 			s->ports[u->index] = p;
 			d->uplinks[d->n_uplinks++] = u->index;
 		}
@@ -547,6 +548,7 @@ compile(const struct ctl_config *cfg, const struct resolved *r, char *err)
 		vlan_compile(&cfg->vswitches[v], &pg->vlan, &p->vlan);
 		pg_resolve(&cfg->vswitches[v].policy, &pg->policy, &c->policy, &eff);
 		sec_compile(&p->sec, &eff, c, rp);
+		p->cap = rp->cap;
 		s->ports[rp->index] = p;
 		if (shaping_compile(p, &eff, cfg->vswitches[v].mtu, r->pt[i], err) != 0) {
 			dp_snapshot_free(s);

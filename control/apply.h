@@ -33,6 +33,7 @@ struct ctl_rt_port {
 	/* Traffic shaping state per direction and worker, made when shaping is first
 	 * enabled and kept (credit, counters, queue) until the port goes: */
 	struct shp_state *shp[DP_DIR_MAX][DP_MAX_WORKERS];
+	struct cap_session *cap; /* its captures (control/capture.c), published with it */
 };
 
 /* An uplink's runtime. */
@@ -42,6 +43,7 @@ struct ctl_rt_uplink {
 	struct dp_ethdev *eth; /* the opened ethdev */
 	uint16_t index; /* dataplane port index */
 	struct dp_port_stats base; /* counters of the index when created */
+	struct cap_session *cap; /* its captures (control/capture.c), published with it */
 };
 
 /* A vSwitch's runtime. */

@@ -83,13 +83,17 @@ flood_uplink(const struct dp_snapshot *s, const struct dp_vswitch *vs)
 
 /* Send frames this worker owns (shaping's copies) to VM port p, count, free them. */
 static void
-tx_owned(struct dp_worker *w, const struct dp_port *p, struct rte_mbuf **pkts, uint16_t n)
+tx_owned(struct dp_worker *w, const struct dp_port *p, struct rte_mbuf **pkts, uint16_t n,
+	uint64_t now)
 {
 	struct dp_port_stats *st = &w->stats[p->index];
 	uint16_t sent = 0, i;
 
-	if (likely(*p->up && !POLICY(p->sec.flags & SEC_RX_BLOCKED)))
+	if (likely(*p->up && !POLICY(p->sec.flags & SEC_RX_BLOCKED))) {
+		if (unlikely(p->cap != NULL))
+			cap_offer(p->cap, w->id, pkts, n, CAP_DIR_OUT, now);
 		sent = p->ops->tx(p->priv, p->n_queues == 1 ? 0 : w->id % p->n_queues, pkts, n);
+	}
 	for (i = 0; i < sent; i++)
 		st->tx_bytes += pkts[i]->pkt_len;
 	st->tx_packets += sent;
@@ -134,7 +138,7 @@ out_shape(struct dp_worker *w, const struct dp_port *p, struct dp_out *o, uint64
 	o->n = 0;
 	k = shp_shape_release(prof, st, now, copies, DP_BURST);
 	if (k > 0)
-		tx_owned(w, p, copies, k);
+		tx_owned(w, p, copies, k, now);
 }
 
 /* Send one slot and count what the port took. */
@@ -153,9 +157,13 @@ out_send(const struct dp_snapshot *s, struct dp_worker *w, struct dp_out *o, uin
 	}
 	bytes = o->bytes;
 
-	if (likely(*p->up && !POLICY(p->sec.flags & SEC_RX_BLOCKED)))
+	if (likely(*p->up && !POLICY(p->sec.flags & SEC_RX_BLOCKED))) {
+		/* What leaves, as it leaves (tagged or not): before an ethdev frees it. */
+		if (unlikely(p->cap != NULL))
+			cap_offer(p->cap, w->id, o->pkts, o->n, CAP_DIR_OUT, now);
 		sent = p->ops->tx(
 			p->priv, p->n_queues == 1 ? 0 : w->id % p->n_queues, o->pkts, o->n);
+	}
 	if (unlikely(sent < o->n)) {
 		/* Frames not taken are still ours: count their bytes out. */
 		for (i = sent; i < o->n; i++) {
@@ -614,7 +622,7 @@ shaped_drain(
 	if (st != NULL && shp_queue_count(st) > 0) {
 		n = shp_shape_release(&p->shp[DP_DIR_OUT], st, now, pkts, DP_BURST);
 		if (n > 0)
-			tx_owned(w, p, pkts, n);
+			tx_owned(w, p, pkts, n, now);
 	}
 }
 
@@ -693,6 +701,9 @@ dp_worker_main(void *arg)
 			n = p->ops->rx(p->priv, wc->rxq[q].queue, dp.mp, pkts, DP_BURST);
 			if (n > 0) {
 				rx += n;
+				/* What came in, as it came in: before the pipeline strips tags. */
+				if (unlikely(p->cap != NULL))
+					cap_offer(p->cap, w->id, pkts, n, CAP_DIR_IN, now);
 				if (unlikely(POLICY(p->shp_on & (1u << DP_DIR_IN))))
 					n = dp_ingress_shape(w, p, pkts, n, now);
 				if (n > 0)

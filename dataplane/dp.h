@@ -24,6 +24,7 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
+#include "capture/capture.h"
 #include "dataplane/fdb.h"
 #include "security/security.h"
 #include "shaping/shaping.h"
@@ -124,6 +125,7 @@ struct dp_port {
 	const volatile uint8_t *up; /* non-zero while the peer/link can take frames */
 	struct vlan_port_cfg vlan; /* VLAN classification of this port */
 	struct sec_port_cfg sec; /* VM ports: security policy (all zero on uplinks) */
+	struct cap_session *cap; /* the port's captures (a chain), NULL when none */
 	uint8_t shp_on; /* bit d (enum dp_dir): traffic shaping enforced in direction d */
 	/* Shaping profiles by direction: valid wherever shp_st has states (kept when
 	 * shaping goes off, so queued frames still drain). */
