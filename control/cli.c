@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * portico: the command-line client of porticod.
+ * portico: the command-line client of porticod and portico-agent.
  *
  * `portico OBJECT VERB [NAME] [--key value ...]` becomes one JSON-RPC 2.0 call
- * of method "OBJECT.VERB" on porticod's control socket (rpc_client.h). The CLI
- * knows no method: the daemon decides what exists, and the objects and verbs
- * below are only help text. Results are printed generically: an array of
- * objects as an aligned table, an object as "key: value" lines, or, with
+ * of method "OBJECT.VERB" (rpc_client.h): on porticod's control socket, or,
+ * for the agent's objects (vm), on the agent's socket; with --remote, on a
+ * remote agent over TLS, which serves its own methods and forwards the
+ * others to its porticod. The CLI knows no method: the daemons decide what
+ * exists, and the objects and verbs below are only help text. Results are printed generically: an
+ * array of objects as an aligned table, an object as "key: value" lines, or, with
  * --json, as the JSON the daemon sent.
  *
  * Exit status: 0 success, 1 error from porticod (or an invalid reply), 2 usage
@@ -26,6 +28,8 @@
 
 #define CLI_DEFAULT_SOCKET "/run/portico/porticod.sock"
 #define CLI_SOCKET_ENV "PORTICO_SOCKET"
+#define CLI_DEFAULT_AGENT_SOCKET "/run/portico/agent.sock"
+#define CLI_AGENT_SOCKET_ENV "PORTICO_AGENT_SOCKET"
 
 /* What the process exits with. */
 enum cli_exit {
@@ -105,6 +109,23 @@ static const struct cli_verb port_verbs[] = {
 	{NULL, NULL, NULL},
 };
 
+static const struct cli_verb vm_verbs[] = {
+	{"create", "NAME [--vcpus N] [--memory MIB] --boot BOOT --nics NICS [--console FILE]",
+		"define a VM (portico-agent); BOOT '{\"kernel\":K,\"initrd\":I,\"cmdline\":C}' or "
+		"'{\"disk\":PATH}', NICS '[{\"vswitch\":VS,\"portgroup\":PG}]' (mac, queues "
+		"optional)"},
+	{"start", "NAME", "add its ports on porticod, start QEMU; answers once QMP is ready"},
+	{"stop", "NAME [--force true] [--timeout S]",
+		"ACPI shutdown (quit after S s, default 30), or quit at once with --force; "
+		"removes its ports"},
+	{"destroy", "NAME", "forget a stopped VM and its files"},
+	{"list", "", "list VMs with their state"},
+	{"show", "NAME", "show a VM: spec, QEMU, NICs with what the guest set (MAC, promiscuous)"},
+	{"console", "NAME [--lines N] [--input TEXT]",
+		"the tail of the serial console log; --input types TEXT into the console"},
+	{NULL, NULL, NULL},
+};
+
 static const struct cli_verb fdb_verbs[] = {
 	{"list", "[--vswitch VS]", "list static and learned MAC addresses"},
 	{NULL, NULL, NULL},
@@ -118,8 +139,12 @@ static const struct cli_object cli_objects[] = {
 	{"portgroup", "port groups: the VLAN and policy their ports share", portgroup_verbs},
 	{"port", "VM ports (vhost-user vNICs)", port_verbs},
 	{"fdb", "the forwarding database (MAC address table)", fdb_verbs},
+	{"vm", "virtual machines (portico-agent's)", vm_verbs},
 	{NULL, NULL, NULL},
 };
+
+/* Objects portico-agent serves (the others are porticod's). */
+static const char *const agent_objects[] = {"vm", NULL};
 
 /* Parameters whose value is always sent as a string, even if it looks like JSON. */
 static const char *const string_keys[] = {
@@ -134,12 +159,17 @@ static const char *const string_keys[] = {
 	"file",
 	"filter",
 	"port",
+	"input",
+	"console",
 	NULL,
 };
 
 /* The parsed command line. */
 struct cli_opts {
-	const char *socket; /* porticod's control socket given by --socket, or NULL */
+	const char *socket; /* the socket given by --socket, or NULL */
+	const char *agent_socket; /* the agent's socket given by --agent-socket, or NULL */
+	const char *remote; /* --remote HOST:PORT, or NULL */
+	struct ctl_client_tls tls; /* --ca, --cert, --key */
 	bool json; /* --json: print the result as JSON */
 	bool help; /* --help or -h */
 	const char *object; /* OBJECT, or NULL */
@@ -548,9 +578,12 @@ print_help(FILE *f)
 	const struct cli_verb *v;
 
 	fputs("usage: portico [--socket PATH] [--json] OBJECT VERB [NAME] [--key VALUE ...]\n"
+	      "       portico --remote HOST:PORT --ca FILE --cert FILE --key FILE OBJECT VERB ...\n"
 	      "       portico OBJECT --help\n"
 	      "\n"
-	      "Calls porticod's JSON-RPC method OBJECT.VERB and prints its result.\n"
+	      "Calls the JSON-RPC method OBJECT.VERB and prints its result: porticod's, or\n"
+	      "portico-agent's for vm; with --remote, a remote agent's (it forwards the rest\n"
+	      "to its porticod).\n"
 	      "\n"
 	      "objects and verbs:\n",
 		f);
@@ -562,8 +595,16 @@ print_help(FILE *f)
 	}
 	fputs("\n"
 	      "options before OBJECT:\n"
-	      "  --socket PATH    porticod's control socket (default: $" CLI_SOCKET_ENV ", else\n"
-	      "                   " CLI_DEFAULT_SOCKET ")\n"
+	      "  --socket PATH    the socket to call, whatever the object (default: porticod's,\n"
+	      "                   $" CLI_SOCKET_ENV " or " CLI_DEFAULT_SOCKET ";\n"
+	      "                   for vm the agent's)\n"
+	      "  --agent-socket PATH  portico-agent's socket (default: $" CLI_AGENT_SOCKET_ENV ",\n"
+	      "                   else " CLI_DEFAULT_AGENT_SOCKET ")\n"
+	      "  --remote HOST:PORT  a remote portico-agent over TLS (or $PORTICO_REMOTE), with\n"
+	      "  --ca FILE        the CA the agent's certificate must chain to ($PORTICO_CA)\n"
+	      "  --cert FILE      our certificate, signed by the agent's client CA "
+	      "($PORTICO_CERT)\n"
+	      "  --key FILE       its private key ($PORTICO_KEY)\n"
 	      "options anywhere:\n"
 	      "  --json           print the result as JSON\n"
 	      "  -h, --help       this help; 'portico OBJECT --help' shows an object's verbs\n"
@@ -574,7 +615,8 @@ print_help(FILE *f)
 	      "                   number, true, false, null, array or object if it parses as\n"
 	      "                   JSON, else a string. These are always strings: name, vswitch,\n"
 	      "                   portgroup, socket, mac, devargs, mode, type, file, filter, "
-	      "port.\n"
+	      "port,\n"
+	      "                   input, console.\n"
 	      "                   After OBJECT VERB, --socket is a parameter (a port's socket).\n"
 	      "  --               ends the options: what follows is NAME\n"
 	      "\n"
@@ -587,8 +629,8 @@ print_help(FILE *f)
 	      "  --ingress-burst SIZE  --ingress-mode police|shape  (and --egress-...)\n"
 	      "      RATE in bits/s: 100M, 1G (x1000); SIZE in bytes: 64K, 100M (x1024)\n"
 	      "\n"
-	      "exit status: 0 success, 1 error from porticod, 2 usage error, 3 porticod "
-	      "unreachable\n",
+	      "exit status: 0 success, 1 error from the daemon, 2 usage error, 3 daemon "
+	      "unreachable (or TLS refused)\n",
 		f);
 }
 
@@ -883,23 +925,36 @@ parse_args(int argc, char **argv, struct cli_opts *o)
 		} else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
 			o->help = true;
 		} else if (o->object == NULL) {
-			/* Before OBJECT: the CLI's own options. */
-			if (strcmp(arg, "--socket") == 0) {
-				if (i + 1 >= argc) {
-					usage_error("option --socket needs a PATH");
-					return -EINVAL;
+			/* Before OBJECT: the CLI's own options, each with a value. */
+			static const char *const names[] = {"--socket", "--agent-socket",
+				"--remote", "--ca", "--cert", "--key"};
+			const char **dst[] = {&o->socket, &o->agent_socket, &o->remote, &o->tls.ca,
+				&o->tls.cert, &o->tls.key};
+			size_t k, nlen;
+
+			for (k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+				nlen = strlen(names[k]);
+				if (strcmp(arg, names[k]) == 0) {
+					if (i + 1 >= argc) {
+						usage_error("option %s needs a value", names[k]);
+						return -EINVAL;
+					}
+					*dst[k] = argv[++i];
+					break;
 				}
-				o->socket = argv[++i];
-			} else if (strncmp(arg, "--socket=", 9) == 0) {
-				o->socket = arg + 9;
-			} else {
+				if (strncmp(arg, names[k], nlen) == 0 && arg[nlen] == '=') {
+					*dst[k] = arg + nlen + 1;
+					break;
+				}
+			}
+			if (k == sizeof(names) / sizeof(names[0])) {
 				usage_error(
 					"unknown option '%s' before OBJECT (see portico --help)",
 					arg);
 				return -EINVAL;
 			}
-			if (o->socket[0] == '\0') {
-				usage_error("option --socket needs a non-empty PATH");
+			if ((*dst[k])[0] == '\0') {
+				usage_error("option %s needs a non-empty value", names[k]);
 				return -EINVAL;
 			}
 		} else if (arg[1] == '-') {
@@ -979,10 +1034,19 @@ print_daemon_error(const json_t *err)
 	}
 }
 
+/* Where the call goes. */
+struct cli_target {
+	const char *path; /* a unix socket, or NULL for remote */
+	const char *remote; /* HOST:PORT of a remote agent, or NULL */
+	const struct ctl_client_tls *tls; /* remote: the TLS files */
+	const char *daemon; /* "porticod" or "portico-agent", for messages */
+};
+
 /* Send the call, print its result; return the exit status. */
 static int
-run(const struct cli_opts *o, const char *path)
+run(const struct cli_opts *o, const struct cli_target *t)
 {
+	const char *path = t->remote != NULL ? t->remote : t->path;
 	json_t *params = NULL, *result = NULL, *error = NULL, *v;
 	struct ctl_client client;
 	struct sbuf method = {0};
@@ -1021,11 +1085,16 @@ run(const struct cli_opts *o, const char *path)
 	}
 	json_decref(v);
 
-	ret = ctl_client_connect(&client, path, CTL_CLIENT_TIMEOUT_MS);
+	if (t->remote != NULL)
+		ret = ctl_client_connect_tls(&client, t->remote, t->tls, CTL_CLIENT_TIMEOUT_MS);
+	else
+		ret = ctl_client_connect(&client, path, CTL_CLIENT_TIMEOUT_MS);
 	if (ret < 0) {
-		fprintf(stderr, "portico: cannot connect to %s: %s%s\n", path,
-			ret == -ENAMETOOLONG ? client.err : strerror(-ret),
-			ret == -ENOENT || ret == -ECONNREFUSED ? " (is porticod running?)" : "");
+		fprintf(stderr, "portico: cannot connect to %s: %s%s%s%s\n", path,
+			ret == -ENAMETOOLONG || t->remote != NULL ? client.err : strerror(-ret),
+			ret == -ENOENT || ret == -ECONNREFUSED ? " (is " : "",
+			ret == -ENOENT || ret == -ECONNREFUSED ? t->daemon : "",
+			ret == -ENOENT || ret == -ECONNREFUSED ? " running?)" : "");
 		ctl_client_close(&client);
 		status = CLI_EXIT_UNREACHABLE;
 		goto out;
@@ -1033,8 +1102,8 @@ run(const struct cli_opts *o, const char *path)
 	ret = ctl_client_call(&client, method.s, params, &result, &error);
 	if (ret < 0) {
 		if (ret == -EPROTO || ret == -EMSGSIZE) {
-			fprintf(stderr, "portico: invalid reply from porticod at %s: %s\n", path,
-				client.err);
+			fprintf(stderr, "portico: invalid reply from %s at %s: %s\n", t->daemon,
+				path, client.err);
 			status = CLI_EXIT_DAEMON;
 		} else {
 			fprintf(stderr, "portico: %s: %s\n", path, client.err);
@@ -1059,12 +1128,54 @@ out:
 	return status;
 }
 
+/* An option, else its environment variable, else NULL. */
+static const char *
+opt_or_env(const char *opt, const char *env)
+{
+	const char *v = opt != NULL ? opt : getenv(env);
+
+	return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+/*
+ * Where the call goes: --remote (or $PORTICO_REMOTE): the remote agent;
+ * --socket: there; the agent's objects: the agent's socket; else porticod's.
+ */
+static const struct cli_target *
+pick_target(struct cli_opts *o, struct cli_target *t)
+{
+	bool agent = false;
+
+	memset(t, 0, sizeof(*t));
+	for (const char *const *a = agent_objects; *a != NULL; a++)
+		agent = agent || strcmp(*a, o->object) == 0;
+	t->daemon = agent ? "portico-agent" : "porticod";
+	t->remote = opt_or_env(o->remote, "PORTICO_REMOTE");
+	if (t->remote != NULL) {
+		o->tls.ca = opt_or_env(o->tls.ca, "PORTICO_CA");
+		o->tls.cert = opt_or_env(o->tls.cert, "PORTICO_CERT");
+		o->tls.key = opt_or_env(o->tls.key, "PORTICO_KEY");
+		t->tls = &o->tls;
+		t->daemon = "portico-agent";
+		return t;
+	}
+	if (o->socket != NULL)
+		t->path = o->socket;
+	else if (agent)
+		t->path = opt_or_env(o->agent_socket, CLI_AGENT_SOCKET_ENV);
+	else
+		t->path = opt_or_env(NULL, CLI_SOCKET_ENV);
+	if (t->path == NULL)
+		t->path = agent ? CLI_DEFAULT_AGENT_SOCKET : CLI_DEFAULT_SOCKET;
+	return t;
+}
+
 int
 main(int argc, char **argv)
 {
 	const struct cli_object *obj;
+	struct cli_target target;
 	struct cli_opts o;
-	const char *path;
 	int status;
 
 	if (parse_args(argc, argv, &o) < 0) {
@@ -1088,12 +1199,7 @@ main(int argc, char **argv)
 		status = CLI_EXIT_USAGE;
 		goto out;
 	}
-	path = o.socket;
-	if (path == NULL || path[0] == '\0')
-		path = getenv(CLI_SOCKET_ENV);
-	if (path == NULL || path[0] == '\0')
-		path = CLI_DEFAULT_SOCKET;
-	status = run(&o, path);
+	status = run(&o, pick_target(&o, &target));
 out:
 	json_decref(o.params);
 	if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * JSON-RPC 2.0 client of porticod's control socket (see rpc_client.h).
+ * JSON-RPC 2.0 client of porticod's and the agent's sockets (see rpc_client.h).
  *
  * The socket is non-blocking once connected; every send and receive waits
  * with poll(2) against one deadline per call, so a stuck daemon costs at most
  * the timeout. Replies are read into a buffer kept across calls, so bytes
  * after a reply's '\n' are not lost.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -20,6 +24,10 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "control/rpc_client.h"
 
@@ -121,6 +129,187 @@ fail:
 	return ret;
 }
 
+/* The first queued OpenSSL error as text; the queue is cleared. */
+static void
+set_ssl_err(struct ctl_client *c, const char *what)
+{
+	unsigned long e = ERR_get_error();
+	char buf[200];
+
+	if (e == 0)
+		snprintf(buf, sizeof(buf), "connection closed");
+	else
+		ERR_error_string_n(e, buf, sizeof(buf));
+	ERR_clear_error();
+	set_err(c, "%s: %s", what, buf);
+}
+
+/* "host:port" or "[v6]:port". */
+static int
+split_hostport(const char *s, char *host, size_t hsize, char *port, size_t psize)
+{
+	const char *colon;
+	size_t hlen;
+
+	if (s[0] == '[') {
+		colon = strstr(s, "]:");
+		if (colon == NULL)
+			return -EINVAL;
+		hlen = (size_t)(colon - s - 1);
+		s++;
+		colon++;
+	} else {
+		colon = strrchr(s, ':');
+		if (colon == NULL)
+			return -EINVAL;
+		hlen = (size_t)(colon - s);
+	}
+	if (hlen == 0 || hlen >= hsize || colon[1] == '\0' || strlen(colon + 1) >= psize)
+		return -EINVAL;
+	memcpy(host, s, hlen);
+	host[hlen] = '\0';
+	strcpy(port, colon + 1);
+	return 0;
+}
+
+/* A non-blocking TCP connection to host:port within the deadline. */
+static int
+tcp_connect(struct ctl_client *c, const char *host, const char *port, int64_t deadline)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res, *ai;
+	int fd = -1, rc = -ECONNREFUSED, one = 1, soerr;
+	socklen_t len;
+
+	rc = getaddrinfo(host, port, &hints, &res);
+	if (rc != 0) {
+		set_err(c, "%s: %s", host, gai_strerror(rc));
+		return -EINVAL;
+	}
+	rc = -ECONNREFUSED;
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd < 0) {
+			rc = -errno;
+			continue;
+		}
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
+			rc = -errno;
+			close(fd);
+			fd = -1;
+			continue;
+		}
+		rc = wait_fd(fd, POLLOUT, deadline);
+		len = sizeof(soerr);
+		if (rc == 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 &&
+			soerr != 0)
+			rc = -soerr;
+		if (rc == 0)
+			break;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0) {
+		set_err(c, "%s", strerror(-rc));
+		return rc;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->fd = fd;
+	return 0;
+}
+
+/* Wait for what an SSL call that returned r wants: 0 to retry, or -errno. */
+static int
+ssl_wait(struct ctl_client *c, int r, int64_t deadline, const char *what)
+{
+	int e = SSL_get_error(c->ssl, r);
+
+	if (e == SSL_ERROR_WANT_READ)
+		return wait_fd(c->fd, POLLIN, deadline);
+	if (e == SSL_ERROR_WANT_WRITE)
+		return wait_fd(c->fd, POLLOUT, deadline);
+	if (e == SSL_ERROR_ZERO_RETURN)
+		return -ECONNRESET;
+	if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
+		set_err(c, "%s: connection closed", what);
+		return -ECONNRESET;
+	}
+	set_ssl_err(c, what);
+	return -EACCES;
+}
+
+int
+ctl_client_connect_tls(struct ctl_client *c, const char *hostport, const struct ctl_client_tls *tls,
+	int timeout_ms)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+	char host[256], port[16];
+	struct in6_addr a6;
+	struct in_addr a4;
+	int r, rc;
+
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	c->next_id = 1;
+	c->timeout_ms = timeout_ms;
+	if (hostport == NULL || tls == NULL || tls->ca == NULL || tls->cert == NULL ||
+		tls->key == NULL || timeout_ms <= 0) {
+		set_err(c, "a remote connection needs HOST:PORT, a CA, a certificate and a key");
+		return -EINVAL;
+	}
+	if (split_hostport(hostport, host, sizeof(host), port, sizeof(port)) < 0) {
+		set_err(c, "'%s' is not HOST:PORT", hostport);
+		return -EINVAL;
+	}
+	c->ssl_ctx = SSL_CTX_new(TLS_client_method());
+	if (c->ssl_ctx == NULL) {
+		set_ssl_err(c, "TLS");
+		return -ENOMEM;
+	}
+	SSL_CTX_set_min_proto_version(c->ssl_ctx, TLS1_2_VERSION);
+	SSL_CTX_set_mode(c->ssl_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE);
+	if (SSL_CTX_load_verify_locations(c->ssl_ctx, tls->ca, NULL) != 1) {
+		set_ssl_err(c, tls->ca);
+		return -EINVAL;
+	}
+	if (SSL_CTX_use_certificate_chain_file(c->ssl_ctx, tls->cert) != 1) {
+		set_ssl_err(c, tls->cert);
+		return -EINVAL;
+	}
+	if (SSL_CTX_use_PrivateKey_file(c->ssl_ctx, tls->key, SSL_FILETYPE_PEM) != 1 ||
+		SSL_CTX_check_private_key(c->ssl_ctx) != 1) {
+		set_ssl_err(c, tls->key);
+		return -EINVAL;
+	}
+	SSL_CTX_set_verify(c->ssl_ctx, SSL_VERIFY_PEER, NULL);
+	rc = tcp_connect(c, host, port, deadline);
+	if (rc < 0)
+		return rc;
+	c->ssl = SSL_new(c->ssl_ctx);
+	if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1) {
+		set_ssl_err(c, "TLS");
+		return -ENOMEM;
+	}
+	/* The server's certificate must name what we dialled. */
+	if (inet_pton(AF_INET, host, &a4) == 1 || inet_pton(AF_INET6, host, &a6) == 1) {
+		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), host);
+	} else {
+		SSL_set_tlsext_host_name(c->ssl, host);
+		SSL_set1_host(c->ssl, host);
+	}
+	while ((r = SSL_connect(c->ssl)) != 1) {
+		rc = ssl_wait(c, r, deadline, "TLS handshake");
+		if (rc == -EACCES && SSL_get_verify_result(c->ssl) != X509_V_OK)
+			set_err(c, "TLS handshake: the server's certificate: %s",
+				X509_verify_cert_error_string(SSL_get_verify_result(c->ssl)));
+		if (rc == -ETIMEDOUT)
+			set_err(c, "TLS handshake: no answer within %d ms", timeout_ms);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* Send all of buf before the deadline. */
 static int
 send_all(struct ctl_client *c, const char *buf, size_t len, int64_t deadline)
@@ -130,6 +319,18 @@ send_all(struct ctl_client *c, const char *buf, size_t len, int64_t deadline)
 	int ret;
 
 	while (off < len) {
+		if (c->ssl != NULL) {
+			int r = SSL_write(c->ssl, buf + off, (int)(len - off));
+
+			if (r > 0) {
+				off += (size_t)r;
+				continue;
+			}
+			ret = ssl_wait(c, r, deadline, "TLS");
+			if (ret < 0)
+				return ret;
+			continue;
+		}
 		n = send(c->fd, buf + off, len - off, MSG_NOSIGNAL);
 		if (n > 0) {
 			off += (size_t)n;
@@ -176,6 +377,22 @@ recv_line(struct ctl_client *c, int64_t deadline, size_t *line_len)
 				return -ENOMEM;
 			c->rbuf = p;
 			c->rcap += c->rcap > RECV_CHUNK ? c->rcap : RECV_CHUNK;
+		}
+		if (c->ssl != NULL) {
+			int r = SSL_read(c->ssl, c->rbuf + c->rlen, (int)(c->rcap - c->rlen));
+
+			if (r > 0) {
+				c->rlen += (size_t)r;
+				continue;
+			}
+			ret = ssl_wait(c, r, deadline, "TLS");
+			if (ret == -ECONNRESET && c->rlen > 0) {
+				*line_len = c->rlen;
+				return 0;
+			}
+			if (ret < 0)
+				return ret;
+			continue;
 		}
 		n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0);
 		if (n > 0) {
@@ -298,12 +515,15 @@ ctl_client_call(
 	if (sret < 0 && ret < 0) {
 		/* The daemon may have replied (e.g. "request too long") and
 		 * closed before reading everything: prefer its reply. */
-		ret = sret;
-		set_err(c, "cannot send the request: %s", strerror(-ret));
+		ret = sret == -EACCES ? sret : ret == -EACCES ? ret : sret;
+		if (ret != -EACCES) /* TLS errors already say why */
+			set_err(c, "cannot send the request: %s", strerror(-ret));
 		goto out;
 	}
 	if (ret < 0) {
-		if (ret == -ETIMEDOUT && c->timeout_ms % 1000 == 0)
+		if (ret == -EACCES)
+			; /* TLS: refused, c->err says why */
+		else if (ret == -ETIMEDOUT && c->timeout_ms % 1000 == 0)
 			set_err(c, "no reply within %d s", c->timeout_ms / 1000);
 		else if (ret == -ETIMEDOUT)
 			set_err(c, "no reply within %d ms", c->timeout_ms);
@@ -330,6 +550,16 @@ out:
 void
 ctl_client_close(struct ctl_client *c)
 {
+	if (c->ssl != NULL) {
+		SSL_shutdown(c->ssl); /* best effort: the socket is non-blocking */
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+	}
+	if (c->ssl_ctx != NULL) {
+		SSL_CTX_free(c->ssl_ctx);
+		c->ssl_ctx = NULL;
+	}
+	ERR_clear_error();
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
