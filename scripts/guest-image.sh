@@ -25,7 +25,14 @@
 # initrd.img and stamp. Idempotent: nothing is rebuilt while the stamp
 # matches the kernel version, busybox version and this script. Prints the
 # directory on stdout. Needs root (apt-get download into a cache).
+#
+# scripts/guest-image.sh --probe-accel prints "kvm" or "tcg": kvm only if
+# this guest actually boots under KVM within 20 s (on some nested hosts a
+# QEMU with KVM starts but the guest kernel hangs at once). The answer is
+# cached next to the image.
 set -euo pipefail
+probe=0
+[[ ${1:-} == --probe-accel ]] && probe=1
 
 out=${PORTICO_GUEST_DIR:-/var/cache/portico/guest}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -55,8 +62,38 @@ kver=${kpkg#linux-image-}
 bbver=$(dpkg-query -W -f='${Version}' busybox-static 2>/dev/null || echo unknown)
 stamp="kernel=$kpkg $(apt-cache policy "$kpkg" | awk '/Candidate:/ { print $2 }') busybox=$bbver script=$(sha256sum "$0" | cut -c1-16)"
 
+# probe_accel: boot the image under KVM; "kvm" if it comes up, else "tcg".
+probe_accel() {
+	local t pid i res=tcg cpu
+	if [[ -f $out/accel && $(head -1 "$out/accel") == "$stamp" ]]; then
+		tail -1 "$out/accel"
+		return
+	fi
+	if [[ -r /dev/kvm && -w /dev/kvm ]]; then
+		t=$(mktemp -d /tmp/portico-probe.XXXXXX)
+		for cpu in host host,-arch-capabilities; do
+			setsid qemu-system-x86_64 -nodefaults -nographic -no-user-config -machine q35 -m 128 \
+				-accel kvm -cpu "$cpu" -chardev "file,id=c,path=$t/log" -serial chardev:c \
+				-kernel "$out/vmlinuz" -initrd "$out/initrd.img" -append "console=ttyS0 quiet" \
+				</dev/null >"$t/qemu.log" 2>&1 &
+			pid=$!
+			for ((i = 0; i < 200; i++)); do
+				grep -q 'portico-guest: ready' "$t/log" 2>/dev/null && res=kvm && break
+				kill -0 "$pid" 2>/dev/null || break
+				sleep 0.1
+			done
+			kill -9 "$pid" 2>/dev/null || true
+			wait "$pid" 2>/dev/null || true
+			[[ $res == kvm ]] && break
+		done
+		rm -rf "$t"
+	fi
+	printf '%s\n%s\n' "$stamp" "$res" >"$out/accel"
+	echo "$res"
+}
+
 if [[ -f $out/stamp && $(cat "$out/stamp") == "$stamp" && -s $out/vmlinuz && -s $out/initrd.img ]]; then
-	echo "$out"
+	if [[ $probe == 1 ]]; then probe_accel 2>/dev/null; else echo "$out"; fi
 	exit 0
 fi
 
@@ -139,4 +176,4 @@ mv "$out/vmlinuz.new" "$out/vmlinuz"
 mv "$out/initrd.img.new" "$out/initrd.img"
 echo "$stamp" >"$out/stamp"
 log "done: $(du -h "$out/vmlinuz" | cut -f1) kernel, $(du -h "$out/initrd.img" | cut -f1) initramfs"
-echo "$out"
+if [[ $probe == 1 ]]; then probe_accel 2>/dev/null; else echo "$out"; fi

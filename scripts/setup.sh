@@ -17,6 +17,9 @@ PACKAGES=(
 	psmisc util-linux kmod
 	# benchmark (bench/run): Open vSwitch with DPDK to compare against, plots
 	openvswitch-switch-dpdk gnuplot-nox
+	# VMs (portico-agent, e2e tests, demo --vms): QEMU, the guest image's
+	# busybox, the remote API's certificates, a console client
+	qemu-system-x86 busybox-static openssl socat
 )
 HUGEPAGES=${PORTICO_HUGEPAGES:-1024}
 

@@ -6,9 +6,11 @@
 #   2. build: build/ (release) and build-asan/ (ASan + UBSan)
 #   3. unit tests in both builds (meson test --suite unit)
 #   4. integration tests (tests/integration/test_*.sh) against build/
+#   5. e2e tests (tests/e2e/test_*.sh): real QEMU guests, about 2 minutes
 # Ends with one line "N passed, N failed". Exit 0 only if nothing failed.
-# Select integration tests with PORTICO_TESTS="name1 name2" (file names
-# without test_ and .sh); PORTICO_SKIP_ASAN=1 skips the sanitizer build.
+# Select integration and e2e tests with PORTICO_TESTS="name1 name2" (file
+# names without test_ and .sh); PORTICO_SKIP_ASAN=1 skips the sanitizer
+# build, PORTICO_SKIP_E2E=1 the e2e tests.
 set -u
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -88,6 +90,23 @@ for t in tests/integration/test_*.sh; do
 	[ $rc -ne 0 ] && tail -60 "build/it-$name.log"
 	result "integration/$name ($(($(date +%s) - start)) s)" $rc
 done
+
+if [ "${PORTICO_SKIP_E2E:-0}" != 1 ]; then
+	note "e2e tests (real QEMU guests)"
+	for t in tests/e2e/test_*.sh; do
+		name=$(basename "$t" .sh)
+		name=${name#test_}
+		if [ -n "${PORTICO_TESTS:-}" ] && ! [[ " $PORTICO_TESTS " == *" $name "* ]]; then
+			continue
+		fi
+		start=$(date +%s)
+		PORTICO_BUILD=$top/build timeout -k 10 600 bash "$t" >"build/e2e-$name.log" 2>&1
+		rc=$?
+		[ $rc -ne 0 ] && tail -60 "build/e2e-$name.log"
+		grep -h '^OUTAGE:' "build/e2e-$name.log" || true
+		result "e2e/$name ($(($(date +%s) - start)) s)" $rc
+	done
+fi
 
 note "summary"
 for f in "${failures[@]}"; do echo "failed: $f"; done

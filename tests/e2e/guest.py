@@ -6,7 +6,7 @@ The guest (scripts/guest-image.sh) runs a shell on ttyS0 that reads one
 command a line, without echo or prompt; QEMU serves ttyS0 on a unix socket
 (the VM's "console_socket" in portico vm show). This tool connects, sends
 
-    CMD ; printf '\\n@@%s@@rc=%d\\n' NONCE $?
+    ( CMD ) ; printf '\\n@@%s@@rc=%d\\n' NONCE $?
 
 and prints what the guest wrote before the marker; it exits with the
 command's status (124 on timeout, 125 if the console cannot be reached).
@@ -39,7 +39,8 @@ def connect(path, deadline):
 def run(s, cmd, deadline, resend=0.0):
     """Send cmd with a marker; return (rc, output) or (None, output) on timeout."""
     nonce = os.urandom(6).hex()
-    line = ("%s ; printf '\\n@@%%s@@rc=%%d\\n' %s $?\n" % (cmd, nonce)).encode()
+    # A subshell, so that CMD may end with "&" or ";".
+    line = ("( %s ) ; printf '\\n@@%%s@@rc=%%d\\n' %s $?\n" % (cmd, nonce)).encode()
     marker = ("@@%s@@rc=" % nonce).encode()
     buf = b""
     s.sendall(line)
