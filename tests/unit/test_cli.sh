@@ -199,6 +199,28 @@ expect_json "--socket overrides PORTICO_SOCKET" '{"method": "echo.x", "params": 
 PORTICO_SOCKET=$T/nothing-here run --socket="$SOCK" echo x --json
 expect_json "--socket=PATH" '{"method": "echo.x", "params": {}}'
 
+# The agent's objects (vm) go to the agent's socket; the rest to porticod's.
+PORTICO_AGENT_SOCKET=$SOCK PORTICO_SOCKET=$T/nothing-here run vm list
+expect "vm goes to PORTICO_AGENT_SOCKET" 1
+expect_err "vm goes to PORTICO_AGENT_SOCKET" "method not found: vm.list"
+PORTICO_AGENT_SOCKET=$T/nothing-here run --agent-socket "$SOCK" vm list
+expect "--agent-socket" 1
+PORTICO_AGENT_SOCKET=$T/nothing-here run vm list
+expect "agent unreachable" 3
+expect_err "agent unreachable" "is portico-agent running?"
+PORTICO_AGENT_SOCKET=$T/nothing-here run --socket "$SOCK" vm list
+expect "--socket sends vm there too" 1
+PORTICO_AGENT_SOCKET=$SOCK PORTICO_SOCKET=$T/nothing-here run echo x
+expect "other objects stay with porticod" 3
+run --remote 127.0.0.1:1 vm list
+expect "--remote without --ca/--cert/--key" 3
+expect_err "--remote without --ca/--cert/--key" "needs HOST:PORT, a CA"
+run --remote nocolon --ca /x --cert /y --key /z vm list
+expect "--remote without a port" 3
+expect_err "--remote without a port" "is not HOST:PORT"
+run --remote
+expect "--remote without a value" 2
+
 # --- output ------------------------------------------------------------------
 
 run echo x n --k 1 --json
