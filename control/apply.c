@@ -21,7 +21,6 @@
 #include "control/apply.h"
 
 #define MIRROR_CAPACITY 65536
-#define LINK_POLL_MS 100
 #define MAX_UPLINKS_ALL (CTL_MAX_VSWITCHES * CTL_MAX_UPLINKS)
 
 uint64_t
@@ -119,6 +118,7 @@ vswitch_free(struct ctl_rt_vswitch *v)
 	for (unsigned w = 0; w < DP_MAX_WORKERS; w++)
 		fdb_destroy(v->learned[w]);
 	fdb_destroy(v->mirror);
+	free(v->teams);
 	free(v);
 }
 
@@ -180,6 +180,7 @@ uplink_open(struct ctl_rt *rt, struct ctl_rt_uplink *u, char *err)
 	}
 	u->index = (uint16_t)idx;
 	dp_port_stats_get(u->index, &u->base);
+	ctl_teams_uplink_open(rt, u);
 	RTE_LOG(INFO, USER1, "uplink %s: opened %s as ethdev %u\n", u->cfg.name, u->cfg.devargs,
 		dp_ethdev_port_id(u->eth));
 	return 0;
@@ -190,6 +191,7 @@ uplink_release(struct ctl_rt *rt, struct ctl_rt_uplink *u)
 {
 	if (u->eth == NULL)
 		return;
+	ctl_teams_uplink_close(rt, u);
 	dp_ethdev_close(u->eth);
 	u->eth = NULL;
 	rt->index_used[u->index] = false;
@@ -496,12 +498,17 @@ compile(const struct ctl_config *cfg, const struct resolved *r, char *err)
 		d->statics = fdb_create(n_vm ? 2 * n_vm : 1);
 		if (d->statics == NULL)
 			goto nomem;
+		struct ctl_rt_uplink *slots[DP_MAX_UPLINKS] = {0};
+
 		for (j = 0; j < vs->n_uplinks; j++) {
-			const struct ctl_rt_uplink *u = r->up[k++];
+			struct ctl_rt_uplink *u = r->up[k++];
 			struct dp_port *p;
 
+			d->uplinks[j] = DP_NO_UPLINK;
+			u->slot = (uint8_t)j;
 			if (u->eth == NULL)
 				continue; /* could not be reopened: see ctl_apply() */
+			slots[j] = u;
 			p = dp_port_new();
 			if (p == NULL)
 				goto nomem;
@@ -515,8 +522,14 @@ compile(const struct ctl_config *cfg, const struct resolved *r, char *err)
 			p->up = dp_ethdev_up(u->eth);
 			vlan_port_cfg_uplink(&p->vlan);
 			p->cap = u->cap;
+			p->uplink_slot = (uint8_t)j;
 			s->ports[u->index] = p;
-			d->uplinks[d->n_uplinks++] = u->index;
+			d->uplinks[j] = u->index;
+		}
+		d->n_uplinks = (uint16_t)vs->n_uplinks;
+		if (ctl_teams_build(r->vs[i], vs, slots, d, err) != 0) {
+			dp_snapshot_free(s);
+			return NULL;
 		}
 	}
 	for (i = 0; i < cfg->n_ports; i++) {
@@ -548,6 +561,8 @@ compile(const struct ctl_config *cfg, const struct resolved *r, char *err)
 		vlan_compile(&cfg->vswitches[v], &pg->vlan, &p->vlan);
 		pg_resolve(&cfg->vswitches[v].policy, &pg->policy, &c->policy, &eff);
 		sec_compile(&p->sec, &eff, c, rp);
+		ctl_teams_port(&s->vswitches[p->vswitch],
+			(unsigned)(pg - cfg->vswitches[v].portgroups), p);
 		p->cap = rp->cap;
 		s->ports[rp->index] = p;
 		if (shaping_compile(p, &eff, cfg->vswitches[v].mtu, r->pt[i], err) != 0) {
@@ -998,14 +1013,13 @@ ctl_rt_free(struct ctl_rt *rt)
 		RTE_LOG(ERR, USER1, "teardown: %s\n", err);
 	}
 	ctl_config_free(rt->cfg);
+	ctl_lw_destroy(rt->lw);
 	free(rt);
 }
 
 void
 ctl_rt_poll(struct ctl_rt *rt)
 {
-	static uint64_t last_link_ms;
-	uint64_t now_ms;
 	struct dp_event ev[256];
 	uint64_t now = ctl_now_sec();
 	unsigned n, i;
@@ -1023,6 +1037,10 @@ ctl_rt_poll(struct ctl_rt *rt)
 
 			if (v == NULL)
 				continue;
+			if (ev[i].type == DP_EV_BEACON) {
+				ctl_teams_beacon_rx(rt, &ev[i]);
+				continue;
+			}
 			memcpy(mac.addr_bytes, ev[i].mac, sizeof(ev[i].mac));
 			key = fdb_key(ev[i].vid, &mac);
 			if (ev[i].type == DP_EV_LEARNED) {
@@ -1034,21 +1052,13 @@ ctl_rt_poll(struct ctl_rt *rt)
 					fdb_del(v->mirror, key);
 			}
 		}
-	/* Links every 100 ms: kernel-backed PMDs have no link interrupt to wait for. */
-	now_ms = ctl_now_ms();
-	if (now_ms - last_link_ms >= LINK_POLL_MS) {
-		last_link_ms = now_ms;
-		for (i = 0; i < rt->n_uplinks; i++) {
-			struct ctl_rt_uplink *u = rt->uplinks[i];
-			int was;
+	/* Links (the kernel's carrier, DPDK's link), beacons, failover. */
+	ctl_teams_poll(rt);
+}
 
-			if (u->eth == NULL)
-				continue;
-			was = *dp_ethdev_up(u->eth);
-
-			if (dp_ethdev_poll_link(u->eth) != was)
-				RTE_LOG(NOTICE, USER1, "uplink %s: link %s\n", u->cfg.name,
-					was ? "down" : "up");
-		}
-	}
+int
+ctl_rt_poll_timeout_ms(const struct ctl_rt *rt)
+{
+	/* With uplinks, teaming's clock: failover within its 100 ms budget. */
+	return rt->n_uplinks > 0 ? CTL_TEAMS_POLL_MS : 100;
 }

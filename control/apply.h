@@ -16,6 +16,8 @@
 #include <stdint.h>
 
 #include "control/config.h"
+#include "control/linkwatch.h"
+#include "control/teams.h"
 #include "dataplane/dp.h"
 #include "dataplane/ethdev.h"
 #include "vhost/vhost.h"
@@ -34,6 +36,7 @@ struct ctl_rt_port {
 	 * enabled and kept (credit, counters, queue) until the port goes: */
 	struct shp_state *shp[DP_DIR_MAX][DP_MAX_WORKERS];
 	struct cap_session *cap; /* its captures (control/capture.c), published with it */
+	uint64_t connects_seen; /* vhost connections already announced (notify switches) */
 };
 
 /* An uplink's runtime. */
@@ -44,6 +47,11 @@ struct ctl_rt_uplink {
 	uint16_t index; /* dataplane port index */
 	struct dp_port_stats base; /* counters of the index when created */
 	struct cap_session *cap; /* its captures (control/capture.c), published with it */
+	char iface[32]; /* the kernel interface behind it (af_packet, af_xdp, tap), or "" */
+	bool carrier; /* its link, as teaming sees it */
+	uint8_t slot; /* position in its vSwitch's uplink list (set at compile) */
+	uint64_t link_downs; /* times the link went down */
+	uint64_t link_ups; /* times it came back */
 };
 
 /* A vSwitch's runtime. */
@@ -52,6 +60,9 @@ struct ctl_rt_vswitch {
 	uint8_t index; /* stable dataplane vSwitch index */
 	struct fdb *learned[DP_MAX_WORKERS]; /* per worker, owned by the worker while published */
 	struct fdb *mirror; /* control's view of learned MACs, from events; seen = learned at */
+	unsigned n_teams; /* entries in teams */
+	struct ctl_rt_team *teams; /* one per port group (control/teams.h) */
+	struct ctl_rt_uplink *slots[DP_MAX_UPLINKS]; /* uplinks by position, as last compiled */
 };
 
 struct ctl_rt {
@@ -63,6 +74,8 @@ struct ctl_rt {
 	struct ctl_rt_vswitch *vswitches[DP_MAX_VSWITCHES]; /* by index */
 	bool index_used[DP_MAX_PORTS];
 	uint64_t start_sec; /* monotonic seconds at start, for ages */
+	struct ctl_lw *lw; /* kernel carrier of kernel-backed uplinks; NULL if it failed */
+	bool republish; /* a team changed: publish a new snapshot */
 };
 
 struct ctl_rt *ctl_rt_new(void);
@@ -96,8 +109,12 @@ void ctl_rt_stats(uint16_t index, const struct dp_port_stats *base, struct dp_po
 void ctl_rt_shaping_stats(
 	const struct ctl_rt_port *p, enum dp_dir d, struct shp_stats *out, uint64_t *queued);
 
-/* Drain worker events into the mirrors; poll uplink links. Main loop, often. */
+/*
+ * Drain worker events into the mirrors; links, teaming. Main loop, at least
+ * every ctl_rt_poll_timeout_ms().
+ */
 void ctl_rt_poll(struct ctl_rt *rt);
+int ctl_rt_poll_timeout_ms(const struct ctl_rt *rt);
 
 /* Monotonic seconds, milliseconds. */
 uint64_t ctl_now_sec(void);

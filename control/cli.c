@@ -628,6 +628,10 @@ print_help(FILE *f)
 	      "  --ingress-shaping on|off  --ingress-average RATE  --ingress-peak RATE\n"
 	      "  --ingress-burst SIZE  --ingress-mode police|shape  (and --egress-...)\n"
 	      "      RATE in bits/s: 100M, 1G (x1000); SIZE in bytes: 64K, 100M (x1024)\n"
+	      "  --load-balancing port_id|src_mac|ip_hash|explicit_failover\n"
+	      "  --failure-detection link_status|beacon_probing  --notify-switches on|off\n"
+	      "  --failback on|off  --active UPLINK,...  --standby UPLINK,... (vSwitch, port "
+	      "group)\n"
 	      "\n"
 	      "exit status: 0 success, 1 error from the daemon, 2 usage error, 3 daemon "
 	      "unreachable (or TLS refused)\n",
@@ -701,6 +705,7 @@ enum cli_unit {
 	CLI_UNIT_NONE,
 	CLI_UNIT_BPS, /* bits/s: K, M, G, T are powers of 1000 */
 	CLI_UNIT_BYTES, /* bytes: K, M, G are powers of 1024 */
+	CLI_UNIT_LIST, /* a comma-separated list of names: a JSON array of strings */
 };
 
 static const struct {
@@ -729,7 +734,32 @@ static const struct {
 	{"egress_peak", "shaping.egress", "peak_bps", CLI_UNIT_BPS},
 	{"egress_burst", "shaping.egress", "burst_bytes", CLI_UNIT_BYTES},
 	{"egress_mode", "shaping.egress", "mode"},
+	{"load_balancing", "teaming", "load_balancing"},
+	{"failure_detection", "teaming", "failure_detection"},
+	{"notify_switches", "teaming", "notify_switches"},
+	{"failback", "teaming", "failback"},
+	{"active", "teaming", "active", CLI_UNIT_LIST},
+	{"standby", "teaming", "standby", CLI_UNIT_LIST},
 };
+
+/* "up0,up1" as ["up0", "up1"] ("" is []). */
+static json_t *
+list_value(const char *text)
+{
+	json_t *arr = json_array();
+	const char *p = text;
+
+	while (arr != NULL && *p != '\0') {
+		size_t len = strcspn(p, ",");
+
+		if (json_array_append_new(arr, json_stringn(p, len)) < 0)
+			die_nomem();
+		p += len + (p[len] == ',');
+	}
+	if (arr == NULL)
+		die_nomem();
+	return arr;
+}
 
 /*
  * "100M" (bits/s) or "64K" (bytes) as a JSON integer; NULL when text is not
@@ -806,6 +836,8 @@ add_policy_param(struct cli_opts *o, const char *key, const char *text)
 			v = json_true();
 		else if (strcmp(text, "off") == 0)
 			v = json_false();
+		else if (policy_options[i].unit == CLI_UNIT_LIST)
+			v = list_value(text);
 		else if (policy_options[i].unit != CLI_UNIT_NONE) {
 			v = unit_value(text, policy_options[i].unit);
 			if (v == NULL) {

@@ -739,6 +739,65 @@ shaping_problem(const struct ctl_vswitch *vs, const struct ctl_portgroup *pg,
 	return 0;
 }
 
+/*
+ * Teaming of the vSwitch (pg NULL) or a port group: the uplink order names
+ * uplinks of the vSwitch, each once, at least one active; beacon probing
+ * neither with IP hash nor on a guest-tagging port group (vSphere's rules).
+ */
+static int
+teaming_problem(const struct ctl_vswitch *vs, const struct ctl_portgroup *pg, char *err)
+{
+	const struct pg_uplink_order *o = pg != NULL ? &pg->policy.order : &vs->policy.order;
+	const char *what = pg != NULL ? pg->name : NULL;
+	struct pg_effective e;
+	unsigned i, j, n = o->n_active + o->n_standby;
+	const char *why = NULL;
+
+	if (o->set) {
+		if (o->n_active == 0 || o->n_active > PG_MAX_UPLINKS ||
+			o->n_standby > PG_MAX_UPLINKS)
+			why = "teaming.active must name at least one uplink";
+		for (i = 0; why == NULL && i < n; i++) {
+			const char *a =
+				i < o->n_active ? o->active[i] : o->standby[i - o->n_active];
+
+			for (j = 0; j < vs->n_uplinks && strcmp(vs->uplinks[j].name, a) != 0; j++)
+				;
+			if (j == vs->n_uplinks) {
+				set_err(err,
+					"vSwitch \"%s\": %s%s%steaming: \"%s\" is not an uplink of "
+					"the "
+					"vSwitch",
+					vs->name, what ? "port group \"" : "", what ? what : "",
+					what ? "\": " : "", a);
+				return -EINVAL;
+			}
+			for (j = 0; j < i; j++) {
+				const char *b = j < o->n_active ? o->active[j]
+								: o->standby[j - o->n_active];
+
+				if (strcmp(a, b) == 0)
+					why = "an uplink is named twice in teaming.active/standby";
+			}
+		}
+	}
+	if (why == NULL) {
+		pg_resolve(&vs->policy, pg != NULL ? &pg->policy : NULL, NULL, &e);
+		if (e.v[PG_F_FAILURE_DETECTION] == 1 && e.v[PG_F_LOAD_BALANCING] == 2)
+			why = "beacon probing does not work with IP hash";
+		else if (e.v[PG_F_FAILURE_DETECTION] == 1 && pg != NULL &&
+			(pg->vlan.mode == CTL_VLAN_VGT || pg->vlan.mode == CTL_VLAN_TRUNK))
+			why = "beacon probing does not work with guest VLAN tagging";
+	}
+	if (why == NULL)
+		return 0;
+	if (what != NULL)
+		set_err(err, "vSwitch \"%s\": port group \"%s\": %s", vs->name, what, why);
+	else
+		set_err(err, "vSwitch \"%s\": %s", vs->name, why);
+	return -EINVAL;
+}
+
 static int
 validate_shaping(const struct ctl_config *cfg, const struct ctl_port *p, char *err)
 {
@@ -821,6 +880,13 @@ validate_vswitch(const struct ctl_vswitch *vs, char *err)
 		set_err(err, "vSwitch \"%s\": policy: %s is out of range", vs->name, why);
 		return -EINVAL;
 	}
+	/* The effective policies, once every level is known to be in range. */
+	if (teaming_problem(vs, NULL, err) < 0)
+		return -EINVAL;
+	for (i = 0; i < vs->n_portgroups; i++)
+		if (shaping_problem(vs, &vs->portgroups[i], NULL, err) < 0 ||
+			teaming_problem(vs, &vs->portgroups[i], err) < 0)
+			return -EINVAL;
 	return validate_pvlans(vs, err);
 }
 
@@ -920,6 +986,15 @@ validate_port(const struct ctl_config *cfg, const struct ctl_port *p, char *err)
 		set_err(err, "port \"%s\": policy: %s is out of range", p->name, why);
 		return -EINVAL;
 	}
+	for (unsigned f = 0; f < PG_F_MAX; f++)
+		if ((pg_policy_has(&p->policy, f) && strcmp(pg_field(f)->group, "teaming") == 0) ||
+			p->policy.order.set) {
+			set_err(err,
+				"port \"%s\": teaming is set on the vSwitch or the port group, "
+				"not on a port",
+				p->name);
+			return -EINVAL;
+		}
 	return 0;
 }
 
@@ -1305,6 +1380,8 @@ policy_unset_path(struct pg_policy *p, const char *path)
 		if (strncmp(g, path, len) == 0 && (g[len] == '\0' || g[len] == '.'))
 			pg_policy_unset(p, f);
 	}
+	if (strcmp(path, "teaming") == 0)
+		memset(&p->order, 0, sizeof(p->order));
 }
 
 /* One value of field f from JSON: 0 and *v, or -EINVAL with err. */
@@ -1317,12 +1394,26 @@ policy_value(enum pg_field f, const json_t *val, int64_t *v, char *err)
 	case PG_KIND_ACCEPT:
 	case PG_KIND_LIMIT_POLICY:
 	case PG_KIND_SHAPE_MODE:
+	case PG_KIND_LOAD_BALANCING:
+	case PG_KIND_FAILURE_DETECTION:
 		if (json_is_string(val) &&
 			strlen(json_string_value(val)) == json_string_length(val) &&
 			pg_value_parse(d->kind, json_string_value(val), v) == 0)
 			return 0;
-		set_err(err, "policy: %s.%s must be \"%s\" or \"%s\" (or null to inherit)",
-			d->group, d->name, pg_value_name(d->kind, 0), pg_value_name(d->kind, 1));
+		if (d->max == 1) {
+			set_err(err, "policy: %s.%s must be \"%s\" or \"%s\" (or null to inherit)",
+				d->group, d->name, pg_value_name(d->kind, 0),
+				pg_value_name(d->kind, 1));
+		} else {
+			char list[128] = "";
+
+			for (int64_t i = d->min; i <= d->max; i++)
+				snprintf(list + strlen(list), sizeof(list) - strlen(list),
+					"%s\"%s\"", i > d->min ? ", " : "",
+					pg_value_name(d->kind, i));
+			set_err(err, "policy: %s.%s must be one of %s (or null to inherit)",
+				d->group, d->name, list);
+		}
 		return -EINVAL;
 	case PG_KIND_BOOL:
 		if (json_is_boolean(val)) {
@@ -1345,6 +1436,54 @@ policy_value(enum pg_field f, const json_t *val, int64_t *v, char *err)
 	return -EINVAL;
 }
 
+/*
+ * teaming.active or teaming.standby (active: true for the first): a list of
+ * uplink names sets the uplink order at this level (the other list keeps
+ * what this level had, else empty); null unsets the whole order.
+ */
+static int
+policy_order(struct pg_uplink_order *o, bool active, const json_t *val, char *err)
+{
+	const char *what = active ? "active" : "standby";
+	char names[PG_MAX_UPLINKS][PG_NAME_MAX];
+	size_t i, n;
+
+	if (json_is_null(val)) {
+		memset(o, 0, sizeof(*o));
+		return 0;
+	}
+	n = json_array_size(val);
+	if (!json_is_array(val) || n > PG_MAX_UPLINKS) {
+		set_err(err,
+			"policy: teaming.%s must be a list of at most %u uplink names, or null",
+			what, PG_MAX_UPLINKS);
+		return -EINVAL;
+	}
+	for (i = 0; i < n; i++) {
+		const json_t *e = json_array_get(val, i);
+		const char *why = json_is_string(e)
+			? name_problem(json_string_value(e), json_string_length(e), NAME_PLAIN)
+			: "not a string";
+
+		if (why != NULL) {
+			set_err(err, "policy: teaming.%s[%zu]: %s", what, i, why);
+			return -EINVAL;
+		}
+		snprintf(names[i], PG_NAME_MAX, "%s", json_string_value(e));
+	}
+	if (!o->set)
+		memset(o, 0, sizeof(*o));
+	o->set = true;
+	if (active) {
+		memcpy(o->active, names, sizeof(names[0]) * n);
+		o->n_active = (uint8_t)n;
+	} else {
+		memcpy(o->standby, names, sizeof(names[0]) * n);
+		o->n_standby = (uint8_t)n;
+	}
+	return 0;
+}
+
 /* Apply obj, the JSON object at path ("" for the policy itself), to p. */
 static int
 policy_apply(const json_t *obj, const char *path, struct pg_policy *p, char *err)
@@ -1362,6 +1501,12 @@ policy_apply(const json_t *obj, const char *path, struct pg_policy *p, char *err
 
 		key = json_object_iter_key(it);
 		val = json_object_iter_value(it);
+		if (strcmp(path, "teaming") == 0 &&
+			(key_is(key, klen, "active") || key_is(key, klen, "standby"))) {
+			if (policy_order(&p->order, key[0] == 'a', val, err) < 0)
+				return -EINVAL;
+			continue;
+		}
 		/* A field of this group? */
 		f = path[0] != '\0' ? policy_field(path, key, klen) : PG_F_MAX;
 		if (f != PG_F_MAX) {
@@ -1457,6 +1602,8 @@ ctl_policy_value_to_json(enum pg_field f, int64_t v)
 	case PG_KIND_ACCEPT:
 	case PG_KIND_LIMIT_POLICY:
 	case PG_KIND_SHAPE_MODE:
+	case PG_KIND_LOAD_BALANCING:
+	case PG_KIND_FAILURE_DETECTION:
 		return json_string(pg_value_name(d->kind, v) ? pg_value_name(d->kind, v) : "?");
 	case PG_KIND_BOOL:
 		return json_boolean(v);
@@ -1483,6 +1630,16 @@ ctl_policy_to_json(const struct pg_policy *p)
 		if (group == NULL || jset(group, d->name, ctl_policy_value_to_json(f, p->v[f])) < 0)
 			goto fail;
 	}
+	if (p->order.set) {
+		json_t *t = ctl_policy_group_obj(obj, "teaming");
+
+		if (t == NULL ||
+			jset(t, "active",
+				ctl_uplink_order_to_json(p->order.active, p->order.n_active)) < 0 ||
+			jset(t, "standby",
+				ctl_uplink_order_to_json(p->order.standby, p->order.n_standby)) < 0)
+			goto fail;
+	}
 	return obj;
 fail:
 	json_decref(obj);
@@ -1493,7 +1650,20 @@ fail:
 static int
 policy_to_obj(json_t *obj, const struct pg_policy *p)
 {
-	return p->set == 0 ? 0 : jset(obj, "policy", ctl_policy_to_json(p));
+	return p->set == 0 && !p->order.set ? 0 : jset(obj, "policy", ctl_policy_to_json(p));
+}
+
+json_t *
+ctl_uplink_order_to_json(const char (*names)[PG_NAME_MAX], unsigned n)
+{
+	json_t *arr = json_array();
+
+	for (unsigned i = 0; arr != NULL && i < n; i++)
+		if (json_array_append_new(arr, jstr(names[i], PG_NAME_MAX)) < 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	return arr;
 }
 
 /*

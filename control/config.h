@@ -237,6 +237,8 @@ json_t *ctl_policy_value_to_json(enum pg_field f, int64_t v);
  * its parents) when missing; NULL on allocation failure.
  */
 json_t *ctl_policy_group_obj(json_t *root, const char *group);
+/* A JSON array of n uplink names (a teaming order list); NULL on allocation failure. */
+json_t *ctl_uplink_order_to_json(const char (*names)[PG_NAME_MAX], unsigned n);
 /* The private VLAN map entry vid belongs to (NULL if none); *type gets vid's role. */
 const struct ctl_pvlan *ctl_vswitch_pvlan(
 	const struct ctl_vswitch *vs, uint16_t vid, enum ctl_pvlan_type *type);

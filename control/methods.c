@@ -341,6 +341,54 @@ m_uplink_del(void *ctx, json_t *params, struct ctl_rpc_error *e)
 	return json_null();
 }
 
+/*
+ * How each port group of vs uses uplink slot u: its role (active, standby,
+ * unused), whether it carries the group's traffic now, its beacon state,
+ * the team's event counts.
+ */
+static json_t *
+uplink_teams_json(const struct ctl_rt *rt, const struct ctl_vswitch *vs, uint8_t u)
+{
+	const struct ctl_rt_vswitch *rv = ctl_rt_vswitch(rt, vs->name);
+	json_t *arr = json_array();
+
+	for (unsigned i = 0; rv != NULL && i < rv->n_teams; i++) {
+		const struct ctl_rt_team *t = &rv->teams[i];
+		const struct team_state *ts = &t->ts;
+		const char *role = "unused", *beacon = "off";
+		json_t *ev = json_object();
+		bool serving = false;
+		unsigned k;
+
+		for (k = 0; k < t->pol.n_active; k++)
+			if (t->pol.active[k] == u)
+				role = "active";
+		for (k = 0; k < t->pol.n_standby; k++)
+			if (t->pol.standby[k] == u)
+				role = "standby";
+		for (k = 0; k < t->compiled.n_serving; k++)
+			serving |= t->compiled.serving[k] == u;
+		if (ts->probing)
+			beacon = (ts->beacon.failed >> u) & 1 ? "failed"
+				: ts->shotgun		      ? "shotgun"
+				: (ts->beacon.ok >> u) & 1    ? "ok"
+							      : "down";
+		for (k = 0; k < TEAM_EV_MAX_TYPE; k++)
+			json_object_set_new(
+				ev, team_event_name(k), json_integer((json_int_t)t->count[k]));
+		json_array_append_new(arr,
+			json_pack("{s:s, s:s, s:b, s:b, s:s, s:s, s:s, s:I, s:I, s:I, s:o}", "name",
+				t->pg, "role", role, "serving", serving, "healthy",
+				(int)((ts->healthy >> u) & 1), "beacon", beacon, "load_balancing",
+				team_lb_name(t->pol.lb), "failure_detection",
+				team_detect_name(t->pol.detect), "beacons_sent",
+				(json_int_t)t->beacons_sent, "beacons_received",
+				(json_int_t)t->beacons_rx, "rarps_sent", (json_int_t)t->rarps_sent,
+				"events", ev));
+	}
+	return arr;
+}
+
 static json_t *
 m_uplink_list(void *ctx, json_t *params, struct ctl_rpc_error *e)
 {
@@ -362,14 +410,18 @@ m_uplink_list(void *ctx, json_t *params, struct ctl_rpc_error *e)
 
 			if (u->eth != NULL) {
 				dp_ethdev_mac(u->eth, &mac);
-				link = *dp_ethdev_up(u->eth) ? "up" : "down";
+				link = u->carrier ? "up" : "down";
 			}
 			rte_ether_format_addr(buf, sizeof(buf), &mac);
 			json_array_append_new(list,
-				json_pack("{s:s, s:s, s:s, s:s, s:s, s:i}", "name", u->cfg.name,
-					"vswitch", vs->name, "devargs", u->cfg.devargs, "link",
-					link, "mac", buf, "port_id",
-					u->eth != NULL ? dp_ethdev_port_id(u->eth) : -1));
+				json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:I, s:I, s:o}",
+					"name", u->cfg.name, "vswitch", vs->name, "devargs",
+					u->cfg.devargs, "link", link, "mac", buf, "port_id",
+					u->eth != NULL ? dp_ethdev_port_id(u->eth) : -1,
+					"link_source", u->iface[0] != '\0' ? "kernel" : "dpdk",
+					"link_downs", (json_int_t)u->link_downs, "link_ups",
+					(json_int_t)u->link_ups, "portgroups",
+					uplink_teams_json(d->rt, vs, (uint8_t)j)));
 		}
 	}
 	return list;

@@ -217,7 +217,7 @@ main(int argc, char **argv)
 	RTE_LOG(NOTICE, USER1, "porticod %s: %u worker(s), control socket %s, state %s\n",
 		PORTICO_VERSION, dp_n_workers(), socket_path, config_path);
 	while (!quit) {
-		ctl_server_poll(srv, 100);
+		ctl_server_poll(srv, ctl_rt_poll_timeout_ms(daemon.rt));
 		ctl_rt_poll(daemon.rt);
 	}
 	RTE_LOG(NOTICE, USER1, "porticod: shutting down\n");

@@ -68,17 +68,53 @@ event_push(
 		w->events_lost++;
 }
 
-/* The uplink that carries floods and unknown unicast: the first one up. */
-static inline uint16_t
-flood_uplink(const struct dp_snapshot *s, const struct dp_vswitch *vs)
+/*
+ * Frame m (length len on the uplink) out of the uplink its port group's
+ * teaming picks for it, or, when beacon probing cannot tell which uplink
+ * failed, out of every one of the shotgun set (one reference each).
+ * Returns how many uplinks took it: the caller's reference went to them.
+ */
+static inline unsigned
+to_uplinks(struct dp_worker *w, const struct dp_vswitch *vs, const struct dp_port *in,
+	struct rte_mbuf *m, uint32_t len)
 {
-	for (unsigned i = 0; i < vs->n_uplinks; i++) {
-		const struct dp_port *u = s->ports[vs->uplinks[i]];
+	const struct team *t = in->team;
+	uint32_t set;
+	unsigned k = 0;
+	uint8_t u;
 
-		if (u != NULL && *u->up)
-			return u->index;
+	if (unlikely(t == NULL))
+		return 0;
+	if (likely(t->shotgun == 0)) {
+		u = team_select(t, in->index, m);
+		if (u >= DP_MAX_UPLINKS || vs->uplinks[u] == DP_NO_UPLINK)
+			return 0;
+		out_add(w, vs->uplinks[u], m, len);
+		return 1;
 	}
-	return NO_SLOT;
+	for (set = t->shotgun; set != 0; set &= set - 1) {
+		u = (uint8_t)__builtin_ctz(set);
+		if (u < DP_MAX_UPLINKS && vs->uplinks[u] != DP_NO_UPLINK) {
+			out_add(w, vs->uplinks[u], m, len);
+			k++;
+		}
+	}
+	if (k > 1)
+		rte_mbuf_refcnt_update(m, (int16_t)(k - 1));
+	return k;
+}
+
+/*
+ * May VM port p take a frame that came in on uplink slot u? Unicast from
+ * any uplink its teaming uses; broadcast and multicast only from the one
+ * its traffic leaves by (the physical network floods it to every uplink),
+ * or any with IP hash or in shotgun mode (teaming/teaming.h).
+ */
+static inline bool
+team_rx_ok(const struct dp_port *p, uint8_t u, bool group)
+{
+	return ((p->team_members >> u) & 1) &&
+		(!group || p->team_rx == DP_TEAM_RX_ANY || p->team_rx == u);
 }
 
 /* Send frames this worker owns (shaping's copies) to VM port p, count, free them. */
@@ -262,21 +298,41 @@ out_add_vlan(struct dp_worker *w, const struct dp_port *p, struct rte_mbuf *m, u
  */
 static inline unsigned
 taps_add(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_vswitch *vs,
-	struct rte_mbuf *m, uint16_t vid, uint16_t in, uint16_t dst, bool unknown, unsigned i,
-	uint32_t *tag_mask)
+	struct rte_mbuf *m, uint16_t vid, const struct dp_port *in, uint16_t dst, bool unknown,
+	unsigned i, uint32_t *tag_mask)
 {
+	const bool from_uplink = in->kind == DP_PORT_UPLINK;
 	unsigned j, n = 0;
 
 	for (j = 0; j < vs->n_taps; j++) {
 		const struct dp_port *p = s->ports[vs->taps[j]];
 
-		if (p->index == in || p->index == dst || !vlan_carries(&p->vlan, vid) ||
-			(!unknown && !(p->sec.flags & SEC_PROMISC)))
+		if (p->index == in->index || p->index == dst || !vlan_carries(&p->vlan, vid) ||
+			(!unknown && !(p->sec.flags & SEC_PROMISC)) ||
+			(from_uplink && !team_rx_ok(p, in->uplink_slot, false)))
 			continue;
 		out_add_vlan(w, p, m, vid, i, tag_mask);
 		n++;
 	}
 	return n;
+}
+
+/* A beacon arrived on uplink in: its sender's MAC and VLAN go to control. */
+static void
+beacon_event(struct dp_worker *w, const struct dp_port *in, const struct rte_mbuf *m, uint16_t vid)
+{
+	struct dp_event ev = {
+		.type = DP_EV_BEACON, .vswitch = in->vswitch, .port = in->index, .vid = vid};
+	struct rte_ether_addr from;
+	uint16_t bvid;
+	uint32_t seq;
+
+	if (team_beacon_parse(rte_pktmbuf_mtod(m, const void *), m->data_len, &from, &bvid, &seq) !=
+		0)
+		return;
+	memcpy(ev.mac, from.addr_bytes, sizeof(ev.mac));
+	if (rte_ring_sp_enqueue_elem(w->events, &ev, sizeof(ev)) != 0)
+		w->events_lost++;
 }
 
 /* Storm control of frame class c from port in. */
@@ -298,8 +354,6 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 	struct rte_mbuf *done[DP_BURST]; /* frames no ethdev took: freed at the end */
 	uint16_t tci[DP_BURST];
 	uint32_t tag_mask = 0; /* bit i: frame i leaves tagged somewhere */
-	uint16_t uplink = NO_SLOT;
-	bool uplink_chosen = false;
 	unsigned n_done = 0, i, k;
 	uint64_t rx_bytes = 0, key, last_key = 0; /* 0 is no valid key */
 	const struct fdb_entry *last_se = NULL;
@@ -341,6 +395,12 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 		}
 		eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 
+		if (from_uplink && unlikely(team_is_beacon(m))) {
+			/* Teaming's beacon: for control, never for a VM, never learned. */
+			beacon_event(w, in, m, vid);
+			why = DP_DROP_BEACON;
+			goto drop;
+		}
 		if (!from_uplink) {
 			/* Forged transmits, MAC learning: only when the source is not the VM's. */
 			if (unlikely(POLICY(
@@ -393,24 +453,19 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 				tag_mask |= UINT32_C(1) << i;
 			for (j = vs->flood_start[vid]; j < end; j++) {
 				uint16_t p = vs->flood_ports[j];
+				const struct dp_port *dp = s->ports[p];
 
-				if (p == in->index)
+				if (p == in->index ||
+					(from_uplink && !team_rx_ok(dp, in->uplink_slot, true)))
 					continue;
-				out_add(w, p, m, s->ports[p]->vlan.tagged ? tlen : m->pkt_len);
+				out_add(w, p, m, dp->vlan.tagged ? tlen : m->pkt_len);
 				any = true;
 			}
-			if (!from_uplink) {
-				if (!uplink_chosen) {
-					uplink = flood_uplink(s, vs);
-					uplink_chosen = true;
-				}
-				if (uplink != NO_SLOT) {
-					out_add(w, uplink, m, tlen);
-					if (vid != 0)
-						tag_mask |= UINT32_C(1) << i;
-					n_done--; /* the uplink's ethdev takes it, last */
-					any = true;
-				}
+			if (!from_uplink && to_uplinks(w, vs, in, m, tlen) != 0) {
+				if (vid != 0)
+					tag_mask |= UINT32_C(1) << i;
+				n_done--; /* the uplinks' ethdevs take it, last */
+				any = true;
 			}
 			if (unlikely(!any && from_uplink && vs->flood_start[vid] == end)) {
 				why = DP_DROP_VLAN_UNKNOWN;
@@ -439,6 +494,12 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 					why = DP_DROP_SAME_PORT;
 					goto drop;
 				}
+				if (from_uplink &&
+					unlikely(!team_rx_ok(
+						s->ports[dst], in->uplink_slot, false))) {
+					why = DP_DROP_TEAM_RX;
+					goto drop;
+				}
 				out_add(w, dst, m, m->pkt_len);
 				goto deliver_taps;
 			}
@@ -447,6 +508,11 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 				dst = se->port;
 				if (unlikely(dst == in->index)) {
 					why = DP_DROP_SAME_PORT;
+					goto drop;
+				}
+				if (from_uplink &&
+					unlikely(!team_rx_ok(p, in->uplink_slot, false))) {
+					why = DP_DROP_TEAM_RX;
 					goto drop;
 				}
 				/* VGT/trunk ports keep the tag; private VLAN ports get it untagged.
@@ -475,7 +541,8 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 				dst = FDB_MISS;
 			} else if (p->kind == DP_PORT_VM) {
 				if (!(p->sec.flags & SEC_MAC_LEARNING) ||
-					!vlan_carries(&p->vlan, vid))
+					!vlan_carries(&p->vlan, vid) ||
+					(from_uplink && !team_rx_ok(p, in->uplink_slot, false)))
 					dst = FDB_MISS;
 				else {
 					out_add_vlan(w, p, m, vid, i, &tag_mask);
@@ -484,6 +551,10 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 			} else if (from_uplink) {
 				dst = FDB_MISS; /* never from one uplink to another */
 			}
+			/*
+			 * Behind an uplink, from a VM: teaming picks the uplink, not
+			 * where the MAC was learned (never out of an unused uplink).
+			 */
 		}
 		if (dst == FDB_MISS) {
 			/* Unknown unicast. */
@@ -493,7 +564,7 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 				goto drop;
 			}
 			got = unlikely(taps)
-				? taps_add(s, w, vs, m, vid, in->index, NO_SLOT, true, i, &tag_mask)
+				? taps_add(s, w, vs, m, vid, in, NO_SLOT, true, i, &tag_mask)
 				: 0;
 			if (from_uplink) {
 				if (got == 0) {
@@ -502,28 +573,26 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 				}
 				continue;
 			}
-			if (!uplink_chosen) {
-				uplink = flood_uplink(s, vs);
-				uplink_chosen = true;
-			}
-			dst = uplink;
-			if (unlikely(dst == NO_SLOT)) {
-				if (got != 0)
-					continue;
-				why = DP_DROP_NO_UPLINK;
-				goto drop;
-			}
 		} else if (unlikely(taps)) {
-			taps_add(s, w, vs, m, vid, in->index, dst, false, i, &tag_mask);
+			got = taps_add(s, w, vs, m, vid, in, dst, false, i, &tag_mask);
+		} else {
+			got = 0;
+		}
+		if (unlikely(to_uplinks(w, vs, in, m,
+				     m->pkt_len + (vid != 0 ? sizeof(struct rte_vlan_hdr) : 0)) ==
+			    0)) {
+			if (got != 0)
+				continue;
+			why = DP_DROP_NO_UPLINK;
+			goto drop;
 		}
 		if (vid != 0)
 			tag_mask |= UINT32_C(1) << i;
-		out_add(w, dst, m, m->pkt_len + (vid != 0 ? sizeof(struct rte_vlan_hdr) : 0));
-		n_done--; /* the uplink's ethdev takes it */
+		n_done--; /* the uplinks' ethdevs take it */
 		continue;
 	deliver_taps:
 		if (unlikely(taps))
-			taps_add(s, w, vs, m, vid, in->index, dst, false, i, &tag_mask);
+			taps_add(s, w, vs, m, vid, in, dst, false, i, &tag_mask);
 		continue;
 	drop:
 		ist->drops[why]++;
@@ -643,6 +712,26 @@ aged_cb(uint64_t key, uint16_t port, void *arg)
 		w->events_lost++;
 }
 
+/* Send what control handed over (beacons, RARPs) out of its uplinks. */
+static void
+inject_drain(const struct dp_snapshot *s, struct dp_worker *w)
+{
+	struct rte_mbuf *m[8];
+	unsigned n = rte_ring_sc_dequeue_burst(w->inject, (void **)m, RTE_DIM(m), NULL);
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct dp_port *p = m[i]->port < DP_MAX_PORTS ? s->ports[m[i]->port] : NULL;
+
+		/* Only uplinks: their ethdev takes the frame (or we free it). */
+		if (p == NULL || p->kind != DP_PORT_UPLINK || !*p->up ||
+			p->ops->tx(p->priv, p->n_queues == 1 ? 0 : w->id % p->n_queues, &m[i], 1) !=
+				1) {
+			rte_pktmbuf_free(m[i]);
+			w->inject_lost++;
+		}
+	}
+}
+
 void
 dp_drain_shaped(const struct dp_snapshot *s, struct dp_worker *w, uint64_t now)
 {
@@ -715,6 +804,8 @@ dp_worker_main(void *arg)
 			dp_drain_shaped(s, w, now);
 		if (unlikely(now >= w->next_second))
 			worker_tick(s, w, now);
+		if (unlikely(!rte_ring_empty(w->inject)))
+			inject_drain(s, w);
 		rte_rcu_qsbr_quiescent(dp.qs, w->id);
 	}
 	rte_rcu_qsbr_thread_offline(dp.qs, w->id);

@@ -28,6 +28,7 @@
 #include "dataplane/fdb.h"
 #include "security/security.h"
 #include "shaping/shaping.h"
+#include "teaming/teaming.h"
 #include "vlan/vlan.h"
 
 #define DP_BURST 32
@@ -39,6 +40,8 @@
 #define DP_FDB_LEARNED 8192 /* learned MACs per vSwitch per worker */
 #define DP_AGE_DEFAULT 300 /* seconds */
 #define DP_FRAME_OVERHEAD 18 /* Ethernet header + one VLAN tag, as Open vSwitch counts */
+#define DP_NO_UPLINK UINT16_MAX /* an uplink slot without an open uplink */
+#define DP_TEAM_RX_ANY 0xfe /* dp_port.team_rx: group frames from any member uplink */
 
 /*
  * Every drop has a reason and a counter (on the port the frame came in on,
@@ -62,6 +65,8 @@
 	X(STORM_UNKNOWN_UNICAST, "storm_unknown_unicast") /* storm control */                \
 	X(PVLAN, "pvlan") /* private VLAN: the destination's role may not hear it */         \
 	X(SHAPING_EXCEED, "shaping_exceed") /* policing: over the rate (either direction) */ \
+	X(TEAM_RX, "team_rx") /* from an uplink the port's teaming does not take it from */  \
+	X(BEACON, "beacon") /* a teaming beacon, consumed by the switch (not an error) */    \
 	X(SHAPING_QUEUE_FULL, "shaping_queue_full") /* shaping: the queue was full */        \
 	X(MAC_CHANGED, "mac_changed") /* tx: MAC changes rejected, the guest changed it */   \
 	X(PEER_DOWN, "peer_down") /* tx: the port's peer is not connected */                 \
@@ -126,6 +131,13 @@ struct dp_port {
 	struct vlan_port_cfg vlan; /* VLAN classification of this port */
 	struct sec_port_cfg sec; /* VM ports: security policy (all zero on uplinks) */
 	struct cap_session *cap; /* the port's captures (a chain), NULL when none */
+	uint8_t uplink_slot; /* uplinks: position in the vSwitch's uplink list (teaming's index) */
+	/* VM ports: teaming of the port group (in the snapshot's vSwitch), and what the
+	 * port takes from uplinks: any member for unicast, group frames only from
+	 * team_rx (DP_TEAM_RX_ANY: any member; IP hash or shotgun). */
+	uint8_t team_rx;
+	uint32_t team_members;
+	const struct team *team;
 	uint8_t shp_on; /* bit d (enum dp_dir): traffic shaping enforced in direction d */
 	/* Shaping profiles by direction: valid wherever shp_st has states (kept when
 	 * shaping goes off, so queued frames still drain). */
@@ -137,7 +149,10 @@ struct dp_port {
 struct dp_vswitch {
 	bool used; /* slot in use */
 	uint16_t n_uplinks; /* entries in uplinks */
-	uint16_t uplinks[DP_MAX_UPLINKS]; /* uplink port indices, in failover order */
+	uint16_t uplinks[DP_MAX_UPLINKS]; /* by position in the config (teaming's uplink
+					   * numbers): port index, NO_UPLINK when not open */
+	uint16_t n_teams; /* entries in teams */
+	struct team *teams; /* one per port group, as VM ports point at them */
 	struct fdb *statics; /* MAC -> VM port (key vid 0); immutable */
 	struct fdb *learned[DP_MAX_WORKERS]; /* (VLAN, MAC) -> port, one per worker, owned by it */
 	uint32_t *flood_start; /* [VLAN_VID_COUNT + 1]: VM ports of VLAN v are */
@@ -178,6 +193,7 @@ enum dp_event_type {
 	DP_EV_LEARNED, /* a MAC learned, or moved to another port */
 	DP_EV_AGED, /* a learned MAC expired */
 	DP_EV_FULL, /* a MAC could not be learned: table full */
+	DP_EV_BEACON, /* a teaming beacon arrived on uplink port (mac: its sender) */
 };
 
 struct dp_event {
@@ -245,6 +261,15 @@ void dp_worker_stats_get(unsigned id, struct dp_worker_stats *out);
 
 /* Sum of a port's counters over all workers. */
 void dp_port_stats_get(uint16_t port, struct dp_port_stats *out);
+
+/*
+ * Hand a frame the control side built (a beacon, a RARP) to a worker, which
+ * sends it out of uplink port at its next round. Takes the mbuf (freed when
+ * the ring or the port refuses it). 0 or -ENOBUFS. Main lcore.
+ */
+int dp_inject(uint16_t port, struct rte_mbuf *m);
+/* Frames given to dp_inject() that could not be sent (ring or tx queue full). */
+uint64_t dp_inject_lost(void);
 
 /* Drain up to n events from the workers' rings. Main lcore. */
 unsigned dp_events_drain(struct dp_event *ev, unsigned n);

@@ -17,6 +17,7 @@
 #include "dataplane/dp_private.h"
 
 #define EVENT_RING_SIZE 4096
+#define INJECT_RING_SIZE 256 /* frames control sends (beacons, RARPs) in flight */
 
 static const char *const drop_names[DP_DROP_MAX] = {
 #define DP_DROP_NAME(name, str) [DP_DROP_##name] = str,
@@ -99,6 +100,13 @@ dp_init(unsigned n_workers, unsigned n_mbufs)
 			ret = -rte_errno;
 			goto fail;
 		}
+		snprintf(name, sizeof(name), "portico_inj%u", i);
+		w->inject = rte_ring_create(
+			name, INJECT_RING_SIZE, rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (w->inject == NULL) {
+			ret = -rte_errno;
+			goto fail;
+		}
 		rte_rcu_qsbr_thread_register(dp.qs, i);
 	}
 	dp.snap = dp_snapshot_new();
@@ -148,6 +156,13 @@ dp_fini(void)
 		if (dp.workers[i] == NULL)
 			continue;
 		rte_ring_free(dp.workers[i]->events);
+		if (dp.workers[i]->inject != NULL) {
+			struct rte_mbuf *m;
+
+			while (rte_ring_sc_dequeue(dp.workers[i]->inject, (void **)&m) == 0)
+				rte_pktmbuf_free(m);
+			rte_ring_free(dp.workers[i]->inject);
+		}
 		rte_free(dp.workers[i]);
 		dp.workers[i] = NULL;
 	}
@@ -220,6 +235,7 @@ dp_snapshot_free(struct dp_snapshot *s)
 		free(s->vswitches[i].flood_ports);
 		free(s->vswitches[i].flood_tagged);
 		free(s->vswitches[i].taps);
+		free(s->vswitches[i].teams);
 		free(s->vswitches[i].pvlan_of);
 	}
 	free(s);
@@ -356,6 +372,31 @@ dp_port_stats_get(uint16_t port, struct dp_port_stats *out)
 		for (r = 0; r < DP_DROP_MAX; r++)
 			out->drops[r] += st->drops[r];
 	}
+}
+
+int
+dp_inject(uint16_t port, struct rte_mbuf *m)
+{
+	/* Worker 0: every worker has its own tx queue on every uplink. */
+	struct dp_worker *w = dp.n_workers > 0 ? dp.workers[0] : NULL;
+
+	m->port = port;
+	if (w == NULL || rte_ring_sp_enqueue(w->inject, m) != 0) {
+		rte_pktmbuf_free(m);
+		dp.inject_refused++;
+		return -ENOBUFS;
+	}
+	return 0;
+}
+
+uint64_t
+dp_inject_lost(void)
+{
+	uint64_t lost = dp.inject_refused;
+
+	for (unsigned i = 0; i < dp.n_workers; i++)
+		lost += dp.workers[i]->inject_lost;
+	return lost;
 }
 
 unsigned

@@ -27,6 +27,8 @@ struct dp_worker {
 	unsigned id; /* worker index: RCU thread id, learned table, tx queue */
 	unsigned lcore; /* EAL lcore it runs on */
 	struct rte_ring *events; /* single producer (this worker), single consumer (main) */
+	struct rte_ring *inject; /* frames from control to send: single producer (main) */
+	uint64_t inject_lost; /* injected frames the port did not take */
 	uint64_t events_lost; /* events not pushed: ring full */
 	uint64_t learn_full; /* MACs not learned: table full */
 	uint64_t tsc_hz;
@@ -50,6 +52,7 @@ struct dp_globals {
 	struct rte_rcu_qsbr *qs;
 	struct dp_snapshot *snap; /* published; atomic pointer */
 	uint64_t generation;
+	uint64_t inject_refused; /* dp_inject() frames no ring took (main lcore) */
 	volatile bool quit;
 	bool running;
 };

@@ -186,3 +186,33 @@ dp_ethdev_poll_link(struct dp_ethdev *e)
 	e->up = link.link_status == RTE_ETH_LINK_UP;
 	return e->up;
 }
+
+void
+dp_ethdev_set_up(struct dp_ethdev *e, bool up)
+{
+	e->up = up;
+}
+
+bool
+dp_ethdev_kernel_iface(const char *devargs, char *buf, size_t size)
+{
+	static const char *const kernel_pmds[] = {"net_af_packet", "net_af_xdp", "net_tap"};
+	const char *p;
+	size_t len;
+	bool kernel = false;
+
+	for (unsigned i = 0; i < RTE_DIM(kernel_pmds); i++)
+		kernel |= strncmp(devargs, kernel_pmds[i], strlen(kernel_pmds[i])) == 0;
+	if (!kernel)
+		return false;
+	for (p = strchr(devargs, ','); p != NULL; p = strchr(p + 1, ','))
+		if (strncmp(p + 1, "iface=", 6) == 0) {
+			len = strcspn(p + 7, ",");
+			if (len == 0 || len >= size)
+				return false;
+			memcpy(buf, p + 7, len);
+			buf[len] = '\0';
+			return true;
+		}
+	return false;
+}

@@ -7,6 +7,8 @@
 #ifndef PORTICO_DATAPLANE_ETHDEV_H
 #define PORTICO_DATAPLANE_ETHDEV_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <rte_ether.h>
@@ -33,5 +35,16 @@ void dp_ethdev_mac(const struct dp_ethdev *e, struct rte_ether_addr *mac);
 const volatile uint8_t *dp_ethdev_up(const struct dp_ethdev *e);
 /* Read the link state into the flag; returns it (1 up). Main lcore. */
 int dp_ethdev_poll_link(struct dp_ethdev *e);
+/*
+ * Set what workers see of the link, for uplinks whose link control learns
+ * elsewhere (the kernel's carrier, see dp_ethdev_kernel_iface()). Main lcore.
+ */
+void dp_ethdev_set_up(struct dp_ethdev *e, bool up);
+/*
+ * The kernel interface behind devargs, for the PMDs that drive one
+ * (net_af_packet, net_af_xdp: iface=; net_tap: iface=, the TAP it makes),
+ * into buf; false for the others (their link is DPDK's).
+ */
+bool dp_ethdev_kernel_iface(const char *devargs, char *buf, size_t size);
 
 #endif /* PORTICO_DATAPLANE_ETHDEV_H */

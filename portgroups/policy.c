@@ -83,18 +83,32 @@ pg_source_name(enum pg_source s)
 static const char *const accept_names[] = {"reject", "accept"};
 static const char *const limit_names[] = {"drop", "allow"};
 static const char *const shape_names[] = {"police", "shape"};
+/* In the order of teaming/'s enum team_lb and enum team_detect. */
+static const char *const lb_names[] = {"port_id", "src_mac", "ip_hash", "explicit_failover"};
+static const char *const detect_names[] = {"link_status", "beacon_probing"};
 
+/* The names of an enumerated kind and how many; NULL for the others. */
 static const char *const *
-names_of(enum pg_kind kind)
+names_of(enum pg_kind kind, unsigned *n)
 {
 	switch (kind) {
 	case PG_KIND_ACCEPT:
+		*n = 2;
 		return accept_names;
 	case PG_KIND_LIMIT_POLICY:
+		*n = 2;
 		return limit_names;
 	case PG_KIND_SHAPE_MODE:
+		*n = 2;
 		return shape_names;
+	case PG_KIND_LOAD_BALANCING:
+		*n = 4;
+		return lb_names;
+	case PG_KIND_FAILURE_DETECTION:
+		*n = 2;
+		return detect_names;
 	default:
+		*n = 0;
 		return NULL;
 	}
 }
@@ -102,19 +116,21 @@ names_of(enum pg_kind kind)
 const char *
 pg_value_name(enum pg_kind kind, int64_t v)
 {
-	const char *const *names = names_of(kind);
+	unsigned n;
+	const char *const *names = names_of(kind, &n);
 
-	return names != NULL && (v == 0 || v == 1) ? names[v] : NULL;
+	return names != NULL && v >= 0 && v < n ? names[v] : NULL;
 }
 
 int
 pg_value_parse(enum pg_kind kind, const char *s, int64_t *v)
 {
-	const char *const *names = names_of(kind);
+	unsigned n;
+	const char *const *names = names_of(kind, &n);
 
 	if (names == NULL || s == NULL)
 		return -EINVAL;
-	for (int64_t i = 0; i < 2; i++)
+	for (int64_t i = 0; i < n; i++)
 		if (strcmp(s, names[i]) == 0) {
 			*v = i;
 			return 0;

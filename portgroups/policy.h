@@ -26,6 +26,24 @@ enum pg_kind {
 	PG_KIND_COUNT, /* an integer in [min, max] */
 	PG_KIND_LIMIT_POLICY, /* "drop" (0) or "allow" (1) */
 	PG_KIND_SHAPE_MODE, /* "police" (0) or "shape" (1) */
+	PG_KIND_LOAD_BALANCING, /* "port_id", "src_mac", "ip_hash", "explicit_failover" */
+	PG_KIND_FAILURE_DETECTION, /* "link_status" (0) or "beacon_probing" (1) */
+};
+
+/*
+ * Teaming's uplink order: the names of the vSwitch's uplinks that are
+ * active, then standby, in failover order; the others are unused. Set at
+ * the vSwitch or the port group as a whole (not per field, not per port).
+ */
+#define PG_MAX_UPLINKS 8 /* per vSwitch */
+#define PG_NAME_MAX 64 /* an uplink name, with NUL */
+
+struct pg_uplink_order {
+	bool set; /* set at this level (else inherited) */
+	uint8_t n_active; /* entries in active */
+	uint8_t n_standby; /* entries in standby */
+	char active[PG_MAX_UPLINKS][PG_NAME_MAX]; /* active uplinks, in order */
+	char standby[PG_MAX_UPLINKS][PG_NAME_MAX]; /* standby uplinks, in order */
 };
 
 enum pg_limit_policy {
@@ -48,6 +66,8 @@ enum pg_limit_policy {
  * port (vDS 6.7's defaults); storm control off (0 = no limit); shaping
  * off, and when on vSphere's 100 Mbit/s average and peak, 100 MiB burst,
  * policing. Shaping directions are the switch's: ingress = VM -> switch.
+ * Teaming (vSwitch and port group only): originating port ID, link status,
+ * notify switches and failback on, every uplink active (vSphere's).
  */
 #define PG_POLICY_FIELDS(X)                                                                      \
 	X(PROMISCUOUS, "security", "promiscuous", PG_KIND_ACCEPT, 0, 1, 0)                       \
@@ -65,7 +85,11 @@ enum pg_limit_policy {
 	X(STORM_UNKNOWN_UNICAST, "storm_control", "unknown_unicast_pps", PG_KIND_COUNT, 0,       \
 		PG_STORM_PPS_MAX, 0)                                                             \
 	PG_SHAPING_FIELDS(X, IN, "shaping.ingress")                                              \
-	PG_SHAPING_FIELDS(X, OUT, "shaping.egress")
+	PG_SHAPING_FIELDS(X, OUT, "shaping.egress")                                              \
+	X(LOAD_BALANCING, "teaming", "load_balancing", PG_KIND_LOAD_BALANCING, 0, 3, 0)           \
+	X(FAILURE_DETECTION, "teaming", "failure_detection", PG_KIND_FAILURE_DETECTION, 0, 1, 0)  \
+	X(NOTIFY_SWITCHES, "teaming", "notify_switches", PG_KIND_BOOL, 0, 1, 1)                   \
+	X(FAILBACK, "teaming", "failback", PG_KIND_BOOL, 0, 1, 1)
 
 /* The shaping fields of one direction (in the nested group "shaping.<dir>"). */
 #define PG_SHAPING_FIELDS(X, dir, group)                                                           \
@@ -103,6 +127,7 @@ const struct pg_field_desc *pg_field(enum pg_field f);
 struct pg_policy {
 	uint32_t set; /* bit f: field f is set at this level */
 	int64_t v[PG_F_MAX]; /* the value of each field set, in [min, max] */
+	struct pg_uplink_order order; /* teaming: vSwitch and port group only */
 };
 
 /* Where an effective value came from. */

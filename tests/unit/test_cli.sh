@@ -154,6 +154,13 @@ done
 run echo set p --ingress-burst 1T
 expect "no T for bytes" 2
 
+run echo set pg --load-balancing ip_hash --failback off --active up0,up1 --standby '' --json
+expect_json "teaming options" '{"method": "echo.set", "params": {"name": "pg", "policy": {"teaming":
+	{"load_balancing": "ip_hash", "failback": false, "active": ["up0", "up1"], "standby": []}}}}'
+run echo set pg --active inherit --json
+expect_json "teaming order inherit" '{"method": "echo.set", "params": {"name": "pg", "policy": {"teaming":
+	{"active": null}}}}'
+
 run echo set pg --promiscuous accept --promiscuous reject
 expect "policy option twice" 2
 expect_err "policy option twice" "given twice"

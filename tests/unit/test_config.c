@@ -2141,6 +2141,91 @@ test_shaping_json(void **state)
 		"unknown field \"enabled\" in shaping", false);
 }
 
+/* Teaming: scalar fields, the uplink order lists, and their validation. */
+static void
+test_teaming_json(void **state)
+{
+#define UP2                                                      \
+	"{'name': 'up0', 'devargs': 'net_af_packet0,iface=a'}, " \
+	"{'name': 'up1', 'devargs': 'net_af_packet1,iface=b'}"
+	struct ctl_config *cfg;
+	const struct pg_uplink_order *o;
+	char err[CTL_ERR_MAX] = "", *text;
+	json_t *out, *upd;
+
+	cfg = parse_ok(DOC(VS("vSwitch0", UP2,
+				   "{'name': 'VM Network', 'vlan': 0, 'policy': {'teaming': "
+				   "{'load_balancing': 'src_mac', 'failback': false, "
+				   "'active': ['up1'], 'standby': ['up0']}}}"),
+		P1));
+	o = &cfg->vswitches[0].portgroups[0].policy.order;
+	assert_true(o->set);
+	assert_int_equal(o->n_active, 1);
+	assert_string_equal(o->active[0], "up1");
+	assert_string_equal(o->standby[0], "up0");
+	assert_int_equal(cfg->vswitches[0].portgroups[0].policy.v[PG_F_LOAD_BALANCING], 1);
+	out = ctl_config_to_json(cfg);
+	text = json_dumps(out, JSON_SORT_KEYS | JSON_COMPACT);
+	assert_non_null(strstr(text,
+		"\"teaming\":{\"active\":[\"up1\"],\"failback\":false,"
+		"\"load_balancing\":\"src_mac\",\"standby\":[\"up0\"]}"));
+	free(text);
+	json_decref(out);
+	/* null on one list unsets the order; the other fields stay. */
+	upd = J("{'policy': {'teaming': {'standby': null}}}");
+	assert_int_equal(
+		ctl_portgroup_update_json(upd, NULL, &cfg->vswitches[0].portgroups[0], err), 0);
+	json_decref(upd);
+	assert_false(o->set);
+	assert_true(pg_policy_has(&cfg->vswitches[0].portgroups[0].policy, PG_F_FAILBACK));
+	/* Only active given: standby empty. */
+	upd = J("{'policy': {'teaming': {'active': ['up0', 'up1']}}}");
+	assert_int_equal(
+		ctl_portgroup_update_json(upd, NULL, &cfg->vswitches[0].portgroups[0], err), 0);
+	json_decref(upd);
+	assert_int_equal(o->n_active, 2);
+	assert_int_equal(o->n_standby, 0);
+	assert_int_equal(ctl_config_validate(cfg, err), 0);
+	ctl_config_free(cfg);
+
+	parse_bad(DOC(VS("vSwitch0", UP2,
+			      "{'name': 'VM Network', 'policy': {'teaming': {'active': ['up9']}}}"),
+			  P1),
+		"teaming: \"up9\" is not an uplink of the vSwitch", false);
+	parse_bad(DOC(VS("vSwitch0", UP2,
+			      "{'name': 'VM Network', 'policy': {'teaming': {'active': ['up0'], "
+			      "'standby': ['up0']}}}"),
+			  P1),
+		"named twice", false);
+	parse_bad(DOC(VS("vSwitch0", UP2,
+			      "{'name': 'VM Network', 'policy': {'teaming': {'active': [], "
+			      "'standby': ['up0']}}}"),
+			  P1),
+		"must name at least one uplink", false);
+	parse_bad(DOC(VS("vSwitch0", UP2,
+			      "{'name': 'VM Network', 'policy': {'teaming': {'load_balancing': "
+			      "'ip_hash', 'failure_detection': 'beacon_probing'}}}"),
+			  P1),
+		"beacon probing does not work with IP hash", false);
+	parse_bad(DOC(VS("vSwitch0", UP2,
+			      "{'name': 'VM Network', 'vlan': 4095, 'policy': {'teaming': "
+			      "{'failure_detection': 'beacon_probing'}}}"),
+			  P1),
+		"beacon probing does not work with guest VLAN tagging", false);
+	parse_bad(DOC(VS("vSwitch0", UP2, PG0),
+			  P1_WITH("'policy': {'teaming': {'failback': false}}")),
+		"teaming is set on the vSwitch or the port group, not on a port", false);
+	parse_bad(DOC(VS("vSwitch0", UP2, PG0),
+			  P1_WITH("'policy': {'teaming': {'load_balancing': 'random'}}")),
+		"must be one of \"port_id\", \"src_mac\", \"ip_hash\", \"explicit_failover\"",
+		false);
+	parse_bad(DOC(VS("vSwitch0", UP2,
+			      "{'name': 'VM Network', 'policy': {'teaming': {'active': 'up0'}}}"),
+			  P1),
+		"teaming.active must be a list", false);
+#undef UP2
+}
+
 int
 main(void)
 {
@@ -2152,6 +2237,7 @@ main(void)
 		cmocka_unit_test(test_policy_json),
 		cmocka_unit_test(test_pvlan_json),
 		cmocka_unit_test(test_shaping_json),
+		cmocka_unit_test(test_teaming_json),
 		cmocka_unit_test(test_vlan_carries),
 		cmocka_unit_test(test_mac),
 		cmocka_unit_test(test_from_json_errors),

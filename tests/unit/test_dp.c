@@ -91,6 +91,30 @@ mac_of(unsigned port, uint8_t mac[6])
 	mac[5] += (uint8_t)port;
 }
 
+/* Compile a team of n_active uplinks (slots 0..), those in link up, balancing lb. */
+static void
+team_set(struct team *t, unsigned n_active, uint32_t link, enum team_lb lb)
+{
+	struct team_policy pol = {.lb = (uint8_t)lb, .notify_switches = true, .failback = true};
+	struct team_state ts;
+
+	for (unsigned u = 0; u < n_active; u++)
+		pol.active[pol.n_active++] = (uint8_t)u;
+	assert_int_equal(team_state_init(&ts, &pol, NULL, NULL, 0, link, 1000, 0), 0);
+	team_state_compile(&ts, t);
+}
+
+/* What control's compile gives a VM port of team t (control/teams.c). */
+static void
+team_port(struct dp_port *p, const struct team *t)
+{
+	p->team = t;
+	p->team_members = t->members;
+	p->team_rx = t->lb == TEAM_LB_IP_HASH || t->shotgun != 0
+		? DP_TEAM_RX_ANY
+		: team_port_uplink(t, p->index, &p->sec.eff_mac);
+}
+
 static int
 setup(void **state)
 {
@@ -104,6 +128,10 @@ setup(void **state)
 	vs->used = true;
 	vs->statics = fdb_create(16);
 	vs->learned[0] = fdb_create(64);
+	/* One port group's teaming: the one uplink active, link up. */
+	vs->teams = calloc(1, sizeof(*vs->teams));
+	vs->n_teams = 1;
+	team_set(&vs->teams[0], 1, 1, TEAM_LB_PORT_ID);
 	for (i = 0; i < N_PORTS; i++) {
 		struct dp_port *p = dp_port_new();
 		struct rte_ether_addr mac;
@@ -135,8 +163,11 @@ setup(void **state)
 			break;
 		default:
 			vlan_port_cfg_uplink(&p->vlan);
+			p->uplink_slot = (uint8_t)vs->n_uplinks;
 			vs->uplinks[vs->n_uplinks++] = (uint16_t)i;
 		}
+		if (i != UPLINK)
+			team_port(p, &vs->teams[0]);
 		snap->ports[i] = p;
 		if (i != UPLINK) {
 			mac_of(i, mac.addr_bytes);
@@ -889,6 +920,249 @@ test_shaping_shape(void **state)
 	(void)e;
 }
 
+/* --- NIC teaming --- */
+
+/*
+ * A teaming switch: port 0 VM a, port 1 VM b (EST), ports 2, 3, 4 the
+ * uplinks at slots 0, 1, 2; one port group whose team is built by each test.
+ */
+static int
+setup_team(void **state)
+{
+	struct dp_vswitch *vs;
+
+	memset(fakes, 0, sizeof(fakes));
+	snap = dp_snapshot_new();
+	vs = &snap->vswitches[0];
+	vs->used = true;
+	vs->statics = fdb_create(16);
+	vs->learned[0] = fdb_create(64);
+	vs->teams = calloc(1, sizeof(*vs->teams));
+	vs->n_teams = 1;
+	for (unsigned i = 0; i < 5; i++) {
+		struct dp_port *p = dp_port_new();
+		struct rte_ether_addr mac;
+
+		fakes[i].up = 1;
+		fakes[i].accept = 1000;
+		fakes[i].consumes = i >= 2;
+		p->index = (uint16_t)i;
+		p->kind = i >= 2 ? DP_PORT_UPLINK : DP_PORT_VM;
+		p->n_queues = 1;
+		p->max_frame = 1518;
+		p->ops = i >= 2 ? &eth_ops : &vm_ops;
+		p->priv = &fakes[i];
+		p->up = &fakes[i].up;
+		if (i >= 2) {
+			vlan_port_cfg_uplink(&p->vlan);
+			p->uplink_slot = (uint8_t)(i - 2);
+			vs->uplinks[vs->n_uplinks++] = (uint16_t)i;
+		} else {
+			vlan_port_cfg_init(&p->vlan, VLAN_MODE_NONE, 0, NULL, 0);
+			mac_of(i, mac.addr_bytes);
+			p->sec.eff_mac = mac;
+		}
+		snap->ports[i] = p;
+		if (i < 2)
+			assert_int_equal(dp_vswitch_add_static(snap, p, &mac), 0);
+	}
+	assert_int_equal(dp_vswitch_build_flood(snap, 0), 0);
+	memset(w->sec, 0, sizeof(w->sec));
+	return 0;
+}
+
+/* Give the port group team t (compiled), as control's compile does. */
+static void
+team_use(const struct team *t)
+{
+	snap->vswitches[0].teams[0] = *t;
+	team_port(snap->ports[0], &snap->vswitches[0].teams[0]);
+	team_port(snap->ports[1], &snap->vswitches[0].teams[0]);
+}
+
+/* Build a team from a policy with link bitmap link, and use it. */
+static void
+team_policy_use(const struct team_policy *pol, uint32_t link)
+{
+	struct team_state ts;
+	struct team t;
+
+	assert_int_equal(team_state_init(&ts, pol, NULL, NULL, 0, link, 1000, 0), 0);
+	team_state_compile(&ts, &t);
+	team_use(&t);
+}
+
+static void
+test_team_port_id(void **state)
+{
+	struct team t;
+	uint8_t a[6], b[6];
+
+	mac_of(0, a), mac_of(1, b);
+	team_set(&t, 3, 7, TEAM_LB_PORT_ID);
+	team_use(&t);
+	/* a (port 0) leaves by slot 0, b (port 1) by slot 1, every frame of theirs. */
+	for (int i = 0; i < 5; i++) {
+		send1(0, mk(bcast, a, false, 0, 60, 1));
+		send1(0, mk(ext1, a, false, 0, 60, 2));
+		send1(1, mk(ext2, b, false, 0, 60, 3));
+	}
+	counts((unsigned[]){0, 5, 10, 5, 0, 0, 0});
+	/* Slot 0 fails: a moves, b stays. */
+	team_set(&t, 3, 6, TEAM_LB_PORT_ID);
+	team_use(&t);
+	send1(0, mk(ext1, a, false, 0, 60, 4));
+	send1(1, mk(ext2, b, false, 0, 60, 5));
+	assert_int_equal(fakes[2].n, 10);
+	assert_int_equal(fakes[3].n + fakes[4].n, 5 + 2);
+	assert_int_equal(fakes[3].n, 5 + 1 + (snap->ports[0]->team->table[0] == 1));
+	/* No uplink serves: no_uplink. */
+	team_set(&t, 3, 0, TEAM_LB_PORT_ID);
+	team_use(&t);
+	uint64_t d0 = drops(0, DP_DROP_NO_UPLINK);
+	send1(0, mk(ext1, a, false, 0, 60, 6));
+	assert_int_equal(drops(0, DP_DROP_NO_UPLINK) - d0, 1);
+}
+
+static void
+test_team_hashes(void **state)
+{
+	struct team t;
+	uint8_t a[6], src[6];
+	unsigned i;
+
+	mac_of(0, a);
+	/* Source MAC hash: 300 sources spread over 3 uplinks (forged transmits accept). */
+	team_set(&t, 3, 7, TEAM_LB_SRC_MAC);
+	team_use(&t);
+	for (i = 0; i < 300; i++) {
+		memcpy(src, a, 6);
+		src[4] = (uint8_t)(i >> 8), src[5] = (uint8_t)i;
+		send1(0, mk(ext1, src, false, 0, 60, 1));
+	}
+	for (i = 2; i < 5; i++)
+		assert_in_range(fakes[i].n, 60, 140);
+	assert_int_equal(fakes[2].n + fakes[3].n + fakes[4].n, 300);
+	/* IP hash: IPv4 source XOR destination at bytes 26..33. */
+	memset(fakes, 0, sizeof(fakes));
+	for (i = 0; i < 5; i++)
+		fakes[i].up = 1, fakes[i].accept = 1000, fakes[i].consumes = i >= 2;
+	team_set(&t, 3, 7, TEAM_LB_IP_HASH);
+	team_use(&t);
+	for (i = 0; i < 300; i++) {
+		struct rte_mbuf *m = mk(ext1, a, false, 0, 60, 2);
+		uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+
+		d[12] = 0x08, d[13] = 0x00;
+		d[29] = (uint8_t)i; /* source address, low byte */
+		d[33] = 7; /* destination */
+		send1(0, m);
+	}
+	for (i = 2; i < 5; i++)
+		assert_in_range(fakes[i].n, 60, 140);
+	/* The same flow always takes the same uplink. */
+	unsigned before[3] = {fakes[2].n, fakes[3].n, fakes[4].n}, moved = 0;
+	for (i = 0; i < 10; i++) {
+		struct rte_mbuf *m = mk(ext1, a, false, 0, 60, 3);
+		uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+
+		d[12] = 0x08, d[13] = 0x00, d[29] = 42, d[33] = 7;
+		send1(0, m);
+	}
+	for (i = 0; i < 3; i++)
+		moved += fakes[2 + i].n != before[i];
+	assert_int_equal(moved, 1);
+}
+
+static void
+test_team_order(void **state)
+{
+	/* Explicit failover: active slot 1, standby slot 0, slot 2 unused. */
+	struct team_policy pol = {.lb = TEAM_LB_EXPLICIT,
+		.failback = true,
+		.notify_switches = true,
+		.n_active = 1,
+		.active = {1},
+		.n_standby = 1,
+		.standby = {0}};
+	uint8_t a[6], b[6];
+	uint64_t d0;
+
+	mac_of(0, a), mac_of(1, b);
+	team_policy_use(&pol, 7);
+	send1(0, mk(bcast, a, false, 0, 60, 1));
+	send1(1, mk(ext1, b, false, 0, 60, 2));
+	counts((unsigned[]){0, 1, 0, 2, 0, 0, 0});
+	/* The active fails: the standby takes over; the unused one never. */
+	team_policy_use(&pol, 5);
+	send1(0, mk(ext1, a, false, 0, 60, 3));
+	counts((unsigned[]){0, 1, 1, 2, 0, 0, 0});
+	team_policy_use(&pol, 4);
+	d0 = drops(0, DP_DROP_NO_UPLINK);
+	send1(0, mk(ext1, a, false, 0, 60, 4));
+	counts((unsigned[]){0, 1, 1, 2, 0, 0, 0});
+	assert_int_equal(drops(0, DP_DROP_NO_UPLINK) - d0, 1);
+
+	/* Receiving: a's traffic leaves by slot 1, so floods reach it from slot 1 only. */
+	team_policy_use(&pol, 7);
+	send1(2, mk(bcast, ext1, false, 0, 60, 5));
+	counts((unsigned[]){0, 1, 1, 2, 0, 0, 0});
+	send1(3, mk(bcast, ext1, false, 0, 60, 6));
+	counts((unsigned[]){1, 2, 1, 2, 0, 0, 0});
+	/* Unicast from any uplink of the team (here the standby); never from an unused one. */
+	send1(2, mk(a, ext1, false, 0, 60, 7));
+	counts((unsigned[]){2, 2, 1, 2, 0, 0, 0});
+	d0 = drops(4, DP_DROP_TEAM_RX);
+	send1(4, mk(a, ext1, false, 0, 60, 8));
+	send1(4, mk(bcast, ext1, false, 0, 60, 9));
+	counts((unsigned[]){2, 2, 1, 2, 0, 0, 0});
+	assert_int_equal(drops(4, DP_DROP_TEAM_RX) - d0, 1);
+}
+
+static void
+test_team_shotgun_and_beacons(void **state)
+{
+	struct team t;
+	struct dp_event ev[8];
+	uint8_t a[6], frame[TEAM_FRAME_MAX];
+	struct rte_ether_addr up_mac = {{0x02, 0, 0, 0, 0xbb, 1}};
+	struct rte_mbuf *m;
+	unsigned n, k, got = 0;
+	uint64_t d0 = drops(3, DP_DROP_BEACON);
+	int len;
+
+	mac_of(0, a);
+	/* Shotgun over slots 0 and 1: one frame out of both, none leaked or freed twice. */
+	team_set(&t, 3, 7, TEAM_LB_PORT_ID);
+	t.shotgun = 3;
+	team_use(&t);
+	for (int i = 0; i < 10; i++)
+		send1(0, mk(bcast, a, false, 0, 60, 1));
+	counts((unsigned[]){0, 10, 10, 10, 0, 0, 0});
+	/* ...and from any uplink of the set the VMs take floods. */
+	send1(4, mk(bcast, ext1, false, 0, 60, 2));
+	counts((unsigned[]){1, 11, 10, 10, 0, 0, 0});
+
+	/* A beacon from an uplink: consumed, counted, reported with its sender. */
+	while (dp_events_drain(ev, 8) > 0)
+		;
+	len = team_beacon_build(frame, sizeof(frame), &up_mac, 0, 7);
+	assert_true(len > 0);
+	m = rte_pktmbuf_alloc(dp_mempool());
+	memcpy(rte_pktmbuf_append(m, (uint16_t)len), frame, (size_t)len);
+	send1(3, m);
+	counts((unsigned[]){1, 11, 10, 10, 0, 0, 0});
+	assert_int_equal(drops(3, DP_DROP_BEACON) - d0, 1);
+	n = dp_events_drain(ev, 8);
+	for (k = 0; k < n; k++)
+		if (ev[k].type == DP_EV_BEACON) {
+			assert_int_equal(ev[k].port, 3);
+			assert_memory_equal(ev[k].mac, up_mac.addr_bytes, 6);
+			got++;
+		}
+	assert_int_equal(got, 1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -914,6 +1188,11 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_private_vlans, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shaping_police, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shaping_shape, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_team_port_id, setup_team, teardown),
+		cmocka_unit_test_setup_teardown(test_team_hashes, setup_team, teardown),
+		cmocka_unit_test_setup_teardown(test_team_order, setup_team, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_team_shotgun_and_beacons, setup_team, teardown),
 	};
 	int ret;
 
