@@ -24,9 +24,10 @@ pid2=$(e2e_qemu_pid vm2)
 # 10 pings a second for 25 s, in the background inside the guest.
 e2e_guest vm1 "ping -i 0.1 -W 1 -w 25 10.30.0.2 >/tmp/ping.log 2>&1 &" >/dev/null
 sleep 4
+old=$(it_pid porticod)
 t0=$(date +%s%N)
-kill -KILL "$(it_pid porticod)"
-sleep 0.2
+kill -KILL "$old"
+it_wait_for 5 bash -c "! kill -0 $old 2>/dev/null || grep -q '^State:.*Z' /proc/$old/status"
 e2e_porticod_start
 t1=$(date +%s%N)
 it_log "porticod answers again $(((t1 - t0) / 1000000)) ms after kill -9"
