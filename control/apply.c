@@ -475,7 +475,102 @@ struct resolved {
 	struct ctl_rt_vswitch *vs[CTL_MAX_VSWITCHES];
 	struct ctl_rt_uplink *up[MAX_UPLINKS_ALL];
 	struct ctl_rt_port *pt[CTL_MAX_PORTS];
+	uint8_t mirror_slot[CTL_MAX_MIRRORS]; /* cfg->mirrors[i]'s stable number */
 };
+
+/* The dataplane index of port or uplink name in cfg (resolved), or NO_PORT. */
+#define NO_PORT UINT16_MAX
+static uint16_t
+index_of(const struct ctl_config *cfg, const struct resolved *r, const char *name)
+{
+	unsigned i, j, k = 0;
+
+	for (i = 0; i < cfg->n_ports; i++)
+		if (strcmp(cfg->ports[i].name, name) == 0)
+			return r->pt[i]->vh != NULL ? r->pt[i]->index : NO_PORT;
+	for (i = 0; i < cfg->n_vswitches; i++)
+		for (j = 0; j < cfg->vswitches[i].n_uplinks; j++, k++)
+			if (strcmp(cfg->vswitches[i].uplinks[j].name, name) == 0)
+				return r->up[k]->eth != NULL ? r->up[k]->index : NO_PORT;
+	return NO_PORT;
+}
+
+/* Mirroring sessions onto the ports of s: each source's directions get a target. */
+static void
+mirrors_compile(const struct ctl_config *cfg, const struct resolved *r, struct dp_snapshot *s)
+{
+	for (unsigned i = 0; i < cfg->n_mirrors; i++) {
+		const struct ctl_mirror *m = &cfg->mirrors[i];
+		uint16_t dst = index_of(cfg, r, m->dst_port[0] ? m->dst_port : m->dst_uplink);
+
+		if (dst == NO_PORT || s->ports[dst] == NULL)
+			continue; /* its destination could not be reopened */
+		for (unsigned k = 0; k < m->n_sources; k++) {
+			uint16_t src = index_of(cfg, r, m->sources[k].port);
+			struct dp_port *p = src != NO_PORT ? s->ports[src] : NULL;
+
+			for (unsigned d = 0; p != NULL && d < DP_DIR_MAX; d++) {
+				struct dp_mirror *mir = &p->mirror[d];
+
+				if (!(m->sources[k].dir & (1u << d)) || mir->n >= DP_MAX_MIRRORS)
+					continue;
+				mir->t[mir->n].port = dst;
+				mir->t[mir->n].vid = m->dst_port[0] ? 0 : m->dst_vlan;
+				mir->t[mir->n].session = r->mirror_slot[i];
+				mir->n++;
+				p->mir_on |= 1u << d;
+			}
+		}
+	}
+}
+
+_Static_assert(CTL_MAX_MIRRORS <= DP_MAX_MIRRORS, "a number per mirroring session");
+
+/*
+ * Give each session of cfg a stable number (its counters): kept by name; a
+ * new one takes a free number, its counters starting from there.
+ */
+static void
+mirror_slots(struct ctl_rt *rt, const struct ctl_config *cfg, struct resolved *r)
+{
+	bool used[DP_MAX_MIRRORS] = {false};
+	unsigned i, k;
+
+	for (i = 0; i < cfg->n_mirrors; i++) {
+		r->mirror_slot[i] = DP_MAX_MIRRORS;
+		for (k = 0; k < DP_MAX_MIRRORS; k++)
+			if (strcmp(rt->mirror_slot[k], cfg->mirrors[i].name) == 0) {
+				r->mirror_slot[i] = (uint8_t)k;
+				used[k] = true;
+			}
+	}
+	for (k = 0; k < DP_MAX_MIRRORS; k++)
+		if (!used[k])
+			rt->mirror_slot[k][0] = '\0'; /* its session is gone */
+	for (i = 0; i < cfg->n_mirrors; i++) {
+		if (r->mirror_slot[i] != DP_MAX_MIRRORS)
+			continue;
+		for (k = 0; used[k]; k++) /* at most DP_MAX_MIRRORS sessions: one is free */
+			;
+		used[k] = true;
+		r->mirror_slot[i] = (uint8_t)k;
+		snprintf(rt->mirror_slot[k], CTL_NAME_MAX, "%s", cfg->mirrors[i].name);
+		dp_mirror_stats(k, &rt->mirror_base[k][0], &rt->mirror_base[k][1]);
+	}
+}
+
+int
+ctl_rt_mirror_stats(const struct ctl_rt *rt, const char *name, uint64_t *sent, uint64_t *dropped)
+{
+	for (unsigned k = 0; k < DP_MAX_MIRRORS; k++)
+		if (strcmp(rt->mirror_slot[k], name) == 0) {
+			dp_mirror_stats(k, sent, dropped);
+			*sent -= rt->mirror_base[k][0];
+			*dropped -= rt->mirror_base[k][1];
+			return 0;
+		}
+	return -ENOENT;
+}
 
 static struct dp_snapshot *
 compile(const struct ctl_config *cfg, const struct resolved *r, char *err)
@@ -608,6 +703,7 @@ compile(const struct ctl_config *cfg, const struct resolved *r, char *err)
 	for (i = 0; i < DP_MAX_VSWITCHES; i++)
 		if (s->vswitches[i].used && dp_vswitch_build_flood(s, i) != 0)
 			goto nomem;
+	mirrors_compile(cfg, r, s);
 	/* Spread (port, queue) pairs over the workers, in index order. */
 	for (i = 0; i < DP_MAX_PORTS; i++) {
 		const struct dp_port *p = s->ports[i];
@@ -713,7 +809,7 @@ resolve(const struct ctl_rt *rt, const struct plan *pl, const struct ctl_config 
 
 /* Publish what cfg describes, resolved as above. */
 static int
-publish(const struct ctl_rt *rt, const struct plan *pl, const struct ctl_config *cfg, char *err)
+publish(struct ctl_rt *rt, const struct plan *pl, const struct ctl_config *cfg, char *err)
 {
 	struct resolved *r = calloc(1, sizeof(*r));
 	struct dp_snapshot *s;
@@ -723,6 +819,7 @@ publish(const struct ctl_rt *rt, const struct plan *pl, const struct ctl_config 
 		return -ENOMEM;
 	}
 	resolve(rt, pl, cfg, r);
+	mirror_slots(rt, cfg, r);
 	s = compile(cfg, r, err);
 	free(r);
 	if (s == NULL)

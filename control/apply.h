@@ -75,6 +75,9 @@ struct ctl_rt {
 	bool index_used[DP_MAX_PORTS];
 	uint64_t start_sec; /* monotonic seconds at start, for ages */
 	struct ctl_lw *lw; /* kernel carrier of kernel-backed uplinks; NULL if it failed */
+	/* Mirroring sessions' stable numbers (their counters): the name holding each. */
+	char mirror_slot[DP_MAX_MIRRORS][CTL_NAME_MAX];
+	uint64_t mirror_base[DP_MAX_MIRRORS][2]; /* counters (sent, dropped) when taken */
 	bool republish; /* a team changed: publish a new snapshot */
 };
 
@@ -97,6 +100,10 @@ int ctl_rt_republish(struct ctl_rt *rt, char *err);
 
 /* The MAC a port's guest uses: reported, else the configured one. */
 const uint8_t *ctl_rt_port_eff_mac(const struct ctl_rt_port *p, const struct ctl_port *cfg);
+
+/* A mirroring session's copies sent and dropped since it was made (-ENOENT: none). */
+int ctl_rt_mirror_stats(
+	const struct ctl_rt *rt, const char *name, uint64_t *sent, uint64_t *dropped);
 
 /* Runtime lookups by name (NULL when absent). */
 struct ctl_rt_port *ctl_rt_port(const struct ctl_rt *rt, const char *name);

@@ -24,20 +24,13 @@
 
 #include <jansson.h>
 
+#include "control/cli.h"
 #include "control/rpc_client.h"
 
 #define CLI_DEFAULT_SOCKET "/run/portico/porticod.sock"
 #define CLI_SOCKET_ENV "PORTICO_SOCKET"
 #define CLI_DEFAULT_AGENT_SOCKET "/run/portico/agent.sock"
 #define CLI_AGENT_SOCKET_ENV "PORTICO_AGENT_SOCKET"
-
-/* What the process exits with. */
-enum cli_exit {
-	CLI_EXIT_OK = 0, /* the call succeeded */
-	CLI_EXIT_DAEMON = 1, /* porticod returned an error, or an invalid reply */
-	CLI_EXIT_USAGE = 2, /* bad command line */
-	CLI_EXIT_UNREACHABLE = 3, /* porticod cannot be reached */
-};
 
 /* A verb of an object, for help only. */
 struct cli_verb {
@@ -126,8 +119,39 @@ static const struct cli_verb vm_verbs[] = {
 	{NULL, NULL, NULL},
 };
 
+static const struct cli_verb capture_verbs[] = {
+	{"start",
+		"PORT [--direction in|out|both] [--filter EXPR] -w FILE|- [--count N] "
+		"[--duration S] [--snaplen N] [--ring-size N] [--wait]",
+		"capture a VM port's or an uplink's frames (tcpdump filter, default both "
+		"directions) as pcapng into FILE (written by porticod; returns its id at once, "
+		"--wait stays until it ends) or, with -w -, to stdout until it ends or Ctrl-C: "
+		"portico capture start vm1.eth0 --filter udp -w - | tcpdump -r -"},
+	{"stop", "ID", "stop a capture (what it copied is still written)"},
+	{"list", "[ID]",
+		"list running and recently ended captures: frames seen, matched, copied, "
+		"dropped (ring full, no buffer), written, and why each ended"},
+	{NULL, NULL, NULL},
+};
+
+static const struct cli_verb top_verbs[] = {
+	{"", "[--sort rx_pps|tx_pps|rx_bps|tx_bps|drops|name] [--once]",
+		"per-port rx/tx packets and bits per second and drops per second, refreshed "
+		"every second (Ctrl-C quits); --once prints one table and exits"},
+	{NULL, NULL, NULL},
+};
+
 static const struct cli_verb fdb_verbs[] = {
 	{"list", "[--vswitch VS]", "list static and learned MAC addresses"},
+	{NULL, NULL, NULL},
+};
+
+static const struct cli_verb mirror_verbs[] = {
+	{"add", "NAME --sources '[{\"port\": P, \"direction\": \"in|out|both\"}]' --destination "
+		"'{\"port\": VM}' | '{\"uplink\": U, \"vlan\": N}'",
+		"mirror ports to a VM port, or out of an uplink tagged N (RSPAN)"},
+	{"del", "NAME", "delete a mirroring session"},
+	{"list", "", "list mirroring sessions with copies sent and dropped"},
 	{NULL, NULL, NULL},
 };
 
@@ -139,6 +163,9 @@ static const struct cli_object cli_objects[] = {
 	{"portgroup", "port groups: the VLAN and policy their ports share", portgroup_verbs},
 	{"port", "VM ports (vhost-user vNICs)", port_verbs},
 	{"fdb", "the forwarding database (MAC address table)", fdb_verbs},
+	{"capture", "packet capture on any port, as pcapng (tcpdump filters)", capture_verbs},
+	{"top", "live per-port rates", top_verbs},
+	{"mirror", "port mirroring sessions (persisted)", mirror_verbs},
 	{"vm", "virtual machines (portico-agent's)", vm_verbs},
 	{NULL, NULL, NULL},
 };
@@ -176,6 +203,7 @@ struct cli_opts {
 	const char *verb; /* VERB, or NULL */
 	const char *name; /* NAME, or NULL */
 	json_t *params; /* the --key value parameters (without NAME) */
+	struct cli_live live; /* capture start -w -|--wait, top (cli_live.c) */
 };
 
 /* A growable string. */
@@ -648,8 +676,9 @@ print_object_help(FILE *f, const struct cli_object *o, const char *only_verb)
 	for (v = o->verbs; v->verb != NULL; v++) {
 		if (only_verb != NULL && strcmp(v->verb, only_verb) != 0)
 			continue;
-		fprintf(f, "  portico %s %s%s%s\n      %s\n", o->object, v->verb,
-			v->args[0] != '\0' ? " " : "", v->args, v->help);
+		fprintf(f, "  portico %s%s%s%s%s\n      %s\n", o->object,
+			v->verb[0] != '\0' ? " " : "", v->verb, v->args[0] != '\0' ? " " : "",
+			v->args, v->help);
 	}
 }
 
@@ -936,7 +965,7 @@ parse_args(int argc, char **argv, struct cli_opts *o)
 	bool no_more_options = false;
 	const char *arg, *eq, *text;
 	size_t key_len;
-	int i;
+	int i, r;
 
 	memset(o, 0, sizeof(*o));
 	o->params = json_object();
@@ -989,6 +1018,11 @@ parse_args(int argc, char **argv, struct cli_opts *o)
 				usage_error("option %s needs a non-empty value", names[k]);
 				return -EINVAL;
 			}
+		} else if ((r = cli_live_option(o->object, argc, argv, &i, o->params, &o->live)) !=
+			0) {
+			/* --wait, -w FILE (capture), --once (top) */
+			if (r < 0)
+				return -EINVAL;
 		} else if (arg[1] == '-') {
 			/* After OBJECT: --key VALUE or --key=VALUE, a method parameter. */
 			eq = strchr(arg + 2, '=');
@@ -1131,6 +1165,12 @@ run(const struct cli_opts *o, const struct cli_target *t)
 		status = CLI_EXIT_UNREACHABLE;
 		goto out;
 	}
+	if (o->live.live) {
+		/* capture start -w - or --wait, top: they stay connected (cli_live.c) */
+		status = cli_live_run(&client, o->object, o->verb, params, &o->live);
+		ctl_client_close(&client);
+		goto out;
+	}
 	ret = ctl_client_call(&client, method.s, params, &result, &error);
 	if (ret < 0) {
 		if (ret == -EPROTO || ret == -EMSGSIZE) {
@@ -1223,6 +1263,11 @@ main(int argc, char **argv)
 		status = CLI_EXIT_USAGE;
 		goto out;
 	}
+	o.live.json = o.json;
+	if (cli_live_prepare(o.object, &o.verb, &o.name, o.params, &o.live) < 0) {
+		status = CLI_EXIT_USAGE;
+		goto out;
+	}
 	if (o.verb == NULL) {
 		usage_error("missing VERB after '%s'", o.object);
 		obj = find_object(o.object);
@@ -1231,7 +1276,13 @@ main(int argc, char **argv)
 		status = CLI_EXIT_USAGE;
 		goto out;
 	}
-	status = run(&o, pick_target(&o, &target));
+	pick_target(&o, &target);
+	if (o.live.stream && target.remote != NULL) {
+		usage_error("-w - needs porticod's local socket (not --remote): use -w FILE");
+		status = CLI_EXIT_USAGE;
+		goto out;
+	}
+	status = run(&o, &target);
 out:
 	json_decref(o.params);
 	if (fflush(stdout) != 0 || ferror(stdout)) {

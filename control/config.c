@@ -392,6 +392,8 @@ ctl_config_clone(const struct ctl_config *cfg)
 		goto free_cfg;
 	c->ports = ports;
 	c->n_ports = cfg->n_ports;
+	c->n_mirrors = cfg->n_mirrors;
+	memcpy(c->mirrors, cfg->mirrors, sizeof(c->mirrors));
 	return c;
 
 free_cfg:
@@ -998,6 +1000,8 @@ validate_port(const struct ctl_config *cfg, const struct ctl_port *p, char *err)
 	return 0;
 }
 
+static int validate_mirror(const struct ctl_config *cfg, const struct ctl_mirror *m, char *err);
+
 int
 ctl_config_validate(const struct ctl_config *cfg, char *err)
 {
@@ -1034,6 +1038,19 @@ ctl_config_validate(const struct ctl_config *cfg, char *err)
 	}
 	if (validate_uplinks_unique(cfg, err) < 0)
 		return -EINVAL;
+	if (cfg->n_mirrors > CTL_MAX_MIRRORS) {
+		set_err(err, "too many mirroring sessions (at most %u)", CTL_MAX_MIRRORS);
+		return -EINVAL;
+	}
+	for (i = 0; i < cfg->n_mirrors; i++) {
+		if (validate_mirror(cfg, &cfg->mirrors[i], err) < 0)
+			return -EINVAL;
+		for (j = 0; j < i; j++)
+			if (strcmp(cfg->mirrors[j].name, cfg->mirrors[i].name) == 0) {
+				set_err(err, "duplicate mirror \"%s\"", cfg->mirrors[i].name);
+				return -EINVAL;
+			}
+	}
 	for (i = 0; i < cfg->n_ports; i++) {
 		p = &cfg->ports[i];
 		if (validate_port(cfg, p, err) < 0)
@@ -2267,6 +2284,218 @@ ctl_port_to_json(const struct ctl_port *port)
 }
 
 /*
+ * Mirroring sessions.
+ */
+
+static const char *const dir_names[] = {[CTL_DIR_IN] = "in", [CTL_DIR_OUT] = "out",
+	[CTL_DIR_BOTH] = "both"};
+
+const char *
+ctl_dir_name(uint8_t dir)
+{
+	return dir >= CTL_DIR_IN && dir <= CTL_DIR_BOTH ? dir_names[dir] : "?";
+}
+
+int
+ctl_dir_parse(const char *s, uint8_t *dir)
+{
+	for (uint8_t d = CTL_DIR_IN; d <= CTL_DIR_BOTH; d++)
+		if (s != NULL && strcmp(s, dir_names[d]) == 0) {
+			*dir = d;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+int
+ctl_mirror_from_json(const json_t *obj, struct ctl_mirror *out, char *err)
+{
+	struct jctx c = {"mirror", "", NULL, err};
+	struct ctl_mirror m;
+	const json_t *srcs = NULL, *dst = NULL, *v;
+	const char *key;
+	json_t *val;
+	size_t klen, i;
+	void *it;
+
+	memset(&m, 0, sizeof(m));
+	if (get_own_name(&c, obj, NAME_PLAIN, m.name) < 0)
+		return -EINVAL;
+	FOR_EACH_FIELD(&c, obj, it, key, klen, val)
+	{
+		if (key_is(key, klen, "name"))
+			continue;
+		if (key_is(key, klen, "sources"))
+			srcs = val;
+		else if (key_is(key, klen, "destination"))
+			dst = val;
+		else
+			return unknown_field(&c, key, klen);
+	}
+	if (!json_is_array(srcs) || json_array_size(srcs) < 1 ||
+		json_array_size(srcs) > CTL_MAX_MIRROR_SOURCES)
+		return jerr(&c, "sources", "must be a list of 1..%u {\"port\", \"direction\"}",
+			CTL_MAX_MIRROR_SOURCES);
+	for (i = 0; i < json_array_size(srcs); i++) {
+		const json_t *s = json_array_get(srcs, i);
+		const json_t *d = json_object_get(s, "direction");
+
+		if (!json_is_object(s) || json_object_size(s) != 1u + (d != NULL) ||
+			get_name(&c, "sources", json_object_get(s, "port"), NAME_PLAIN,
+				m.sources[i].port) < 0)
+			return jerr(&c, "sources", "entries are {\"port\": NAME, \"direction\": "
+						   "\"in\"|\"out\"|\"both\"}");
+		m.sources[i].dir = CTL_DIR_BOTH;
+		if (d != NULL && ctl_dir_parse(json_string_value(d), &m.sources[i].dir) < 0)
+			return jerr(&c, "sources", "direction must be \"in\", \"out\" or \"both\"");
+		m.n_sources++;
+	}
+	if (!json_is_object(dst))
+		return jerr(&c, "destination",
+			"is required: {\"port\": NAME} or {\"uplink\": NAME, \"vlan\": 1..4094}");
+	if ((v = json_object_get(dst, "port")) != NULL && json_object_size(dst) == 1) {
+		if (get_name(&c, "destination", v, NAME_PLAIN, m.dst_port) < 0)
+			return -EINVAL;
+	} else if ((v = json_object_get(dst, "uplink")) != NULL && json_object_size(dst) == 2 &&
+		int_in(json_object_get(dst, "vlan"), 1, VLAN_ID_MAX)) {
+		if (get_name(&c, "destination", v, NAME_PLAIN, m.dst_uplink) < 0)
+			return -EINVAL;
+		m.dst_vlan = (uint16_t)json_integer_value(json_object_get(dst, "vlan"));
+	} else {
+		return jerr(&c, "destination",
+			"must be {\"port\": NAME} or {\"uplink\": NAME, \"vlan\": 1..4094}");
+	}
+	*out = m;
+	return 0;
+}
+
+json_t *
+ctl_mirror_to_json(const struct ctl_mirror *m)
+{
+	json_t *srcs = json_array(), *dst;
+
+	for (unsigned i = 0; srcs != NULL && i < m->n_sources && i < CTL_MAX_MIRROR_SOURCES; i++)
+		if (json_array_append_new(srcs,
+			    json_pack("{s:s%, s:s}", "port", m->sources[i].port,
+				    strnlen(m->sources[i].port, CTL_NAME_MAX), "direction",
+				    ctl_dir_name(m->sources[i].dir))) < 0) {
+			json_decref(srcs);
+			return NULL;
+		}
+	dst = m->dst_port[0] != '\0'
+		? json_pack("{s:s%}", "port", m->dst_port, strnlen(m->dst_port, CTL_NAME_MAX))
+		: json_pack("{s:s%, s:i}", "uplink", m->dst_uplink,
+			  strnlen(m->dst_uplink, CTL_NAME_MAX), "vlan", (int)m->dst_vlan);
+	return json_pack("{s:s%, s:o, s:o}", "name", m->name, strnlen(m->name, CTL_NAME_MAX),
+		"sources", srcs, "destination", dst);
+}
+
+struct ctl_mirror *
+ctl_config_mirror(const struct ctl_config *cfg, const char *name)
+{
+	for (unsigned i = 0; i < cfg->n_mirrors && i < CTL_MAX_MIRRORS; i++)
+		if (strcmp(cfg->mirrors[i].name, name) == 0)
+			return (struct ctl_mirror *)&cfg->mirrors[i];
+	return NULL;
+}
+
+int
+ctl_config_add_mirror(struct ctl_config *cfg, const struct ctl_mirror *m)
+{
+	if (ctl_config_mirror(cfg, m->name) != NULL)
+		return -EEXIST;
+	if (cfg->n_mirrors >= CTL_MAX_MIRRORS)
+		return -ENOSPC;
+	cfg->mirrors[cfg->n_mirrors++] = *m;
+	return 0;
+}
+
+int
+ctl_config_del_mirror(struct ctl_config *cfg, const char *name)
+{
+	struct ctl_mirror *m = ctl_config_mirror(cfg, name);
+	unsigned i;
+
+	if (m == NULL)
+		return -ENOENT;
+	i = (unsigned)(m - cfg->mirrors);
+	memmove(&cfg->mirrors[i], &cfg->mirrors[i + 1],
+		(cfg->n_mirrors - i - 1) * sizeof(cfg->mirrors[0]));
+	cfg->n_mirrors--;
+	return 0;
+}
+
+/* Where a mirror's port is: its vSwitch's name, or NULL when no such port or uplink. */
+static const char *
+mirror_port_vswitch(const struct ctl_config *cfg, const char *name)
+{
+	const struct ctl_port *p = ctl_config_port(cfg, name);
+	struct ctl_vswitch *vs;
+
+	if (p != NULL)
+		return p->vswitch;
+	return ctl_config_uplink(cfg, name, &vs) != NULL ? vs->name : NULL;
+}
+
+/*
+ * A session: a unique name, sources that exist (VM ports or uplinks, each
+ * once), a destination that exists and is not a source, all on one vSwitch.
+ */
+static int
+validate_mirror(const struct ctl_config *cfg, const struct ctl_mirror *m, char *err)
+{
+	const char *dst = m->dst_port[0] != '\0' ? m->dst_port : m->dst_uplink, *vs;
+	unsigned i, j;
+
+	if (check_name(m->name, "mirror", NAME_PLAIN, err) < 0)
+		return -EINVAL;
+	if (m->n_sources < 1 || m->n_sources > CTL_MAX_MIRROR_SOURCES) {
+		set_err(err, "mirror \"%s\": 1..%u sources", m->name, CTL_MAX_MIRROR_SOURCES);
+		return -EINVAL;
+	}
+	if (m->dst_port[0] != '\0' ? ctl_config_port(cfg, m->dst_port) == NULL
+				    : ctl_config_uplink(cfg, m->dst_uplink, NULL) == NULL ||
+			m->dst_vlan < 1 || m->dst_vlan > VLAN_ID_MAX) {
+		set_err(err, "mirror \"%s\": destination %s \"%s\" does not exist%s", m->name,
+			m->dst_port[0] != '\0' ? "port" : "uplink", dst,
+			m->dst_port[0] != '\0' ? "" : " (or its VLAN is not 1..4094)");
+		return -EINVAL;
+	}
+	vs = mirror_port_vswitch(cfg, dst);
+	for (i = 0; i < m->n_sources; i++) {
+		const char *src = m->sources[i].port, *svs = mirror_port_vswitch(cfg, src);
+
+		if (svs == NULL) {
+			set_err(err, "mirror \"%s\": source \"%s\" is not a port or an uplink",
+				m->name, src);
+			return -EINVAL;
+		}
+		if (strcmp(svs, vs) != 0) {
+			set_err(err, "mirror \"%s\": source \"%s\" is not on vSwitch \"%s\" of the "
+				     "destination",
+				m->name, src, vs);
+			return -EINVAL;
+		}
+		if (strcmp(src, dst) == 0) {
+			set_err(err, "mirror \"%s\": \"%s\" cannot be both source and destination",
+				m->name, src);
+			return -EINVAL;
+		}
+		if (m->sources[i].dir < CTL_DIR_IN || m->sources[i].dir > CTL_DIR_BOTH) {
+			set_err(err, "mirror \"%s\": bad direction", m->name);
+			return -EINVAL;
+		}
+		for (j = 0; j < i; j++)
+			if (strcmp(m->sources[j].port, src) == 0) {
+				set_err(err, "mirror \"%s\": source \"%s\" is named twice", m->name,
+					src);
+				return -EINVAL;
+			}
+	}
+	return 0;
+}
+
+/*
  * The whole config.
  */
 
@@ -2274,7 +2503,7 @@ int
 ctl_config_from_json(const json_t *doc, struct ctl_config **out, char *err)
 {
 	struct jctx c = {"config", "", NULL, err};
-	const json_t *vss = NULL, *ports = NULL;
+	const json_t *vss = NULL, *ports = NULL, *mirrors = NULL;
 	struct ctl_config *cfg;
 	const char *key;
 	json_t *val;
@@ -2292,6 +2521,8 @@ ctl_config_from_json(const json_t *doc, struct ctl_config **out, char *err)
 			vss = val;
 		else if (key_is(key, klen, "ports"))
 			ports = val;
+		else if (key_is(key, klen, "mirrors"))
+			mirrors = val;
 		else
 			return unknown_field(&c, key, klen);
 		if (!json_is_array(val))
@@ -2303,6 +2534,10 @@ ctl_config_from_json(const json_t *doc, struct ctl_config **out, char *err)
 	}
 	if (json_array_size(ports) > CTL_MAX_PORTS) {
 		set_err(err, "too many ports (at most %u)", CTL_MAX_PORTS);
+		return -EINVAL;
+	}
+	if (json_array_size(mirrors) > CTL_MAX_MIRRORS) {
+		set_err(err, "too many mirroring sessions (at most %u)", CTL_MAX_MIRRORS);
 		return -EINVAL;
 	}
 
@@ -2333,6 +2568,12 @@ ctl_config_from_json(const json_t *doc, struct ctl_config **out, char *err)
 		if (rc < 0)
 			goto free_cfg;
 		cfg->n_ports++;
+	}
+	for (i = 0; i < json_array_size(mirrors); i++) {
+		rc = ctl_mirror_from_json(json_array_get(mirrors, i), &cfg->mirrors[i], err);
+		if (rc < 0)
+			goto free_cfg;
+		cfg->n_mirrors++;
 	}
 	rc = ctl_config_validate(cfg, err);
 	if (rc < 0)
@@ -2372,6 +2613,19 @@ ctl_config_to_json(const struct ctl_config *cfg)
 	if (json_object_set_new(doc, "ports", ports) < 0) {
 		ports = NULL;
 		goto fail;
+	}
+	if (cfg->n_mirrors > 0) {
+		json_t *ms = json_array();
+
+		for (i = 0; ms != NULL && i < cfg->n_mirrors; i++)
+			if (json_array_append_new(ms, ctl_mirror_to_json(&cfg->mirrors[i])) < 0) {
+				json_decref(ms);
+				ms = NULL;
+			}
+		if (jset(doc, "mirrors", ms) < 0) {
+			ports = vss = NULL;
+			goto fail;
+		}
 	}
 	return doc;
 

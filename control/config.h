@@ -129,12 +129,44 @@ struct ctl_port {
 	struct pg_policy policy; /* overrides of its port group's policy */
 };
 
+#define CTL_MAX_MIRRORS 16 /* mirroring sessions on the host */
+#define CTL_MAX_MIRROR_SOURCES 16 /* source ports per session */
+
+/* Directions, from the switch's point of view (a bitmap). */
+enum ctl_dir {
+	CTL_DIR_IN = 1, /* "in": what the port sends into the switch */
+	CTL_DIR_OUT = 2, /* "out": what the switch delivers to the port */
+	CTL_DIR_BOTH = 3, /* "both" */
+};
+
+/* A mirrored port. */
+struct ctl_mirror_source {
+	char port[CTL_NAME_MAX]; /* a VM port or an uplink of the session's vSwitch */
+	uint8_t dir; /* enum ctl_dir */
+};
+
+/*
+ * A port mirroring session (vDS-style): copies of what the sources send
+ * and/or receive go to a VM port (e.g. an IDS VM), or out of an uplink
+ * tagged with an encapsulation VLAN (RSPAN).
+ */
+struct ctl_mirror {
+	char name[CTL_NAME_MAX]; /* unique on the host */
+	uint8_t n_sources; /* entries used in sources */
+	struct ctl_mirror_source sources[CTL_MAX_MIRROR_SOURCES];
+	char dst_port[CTL_NAME_MAX]; /* destination VM port, or "" */
+	char dst_uplink[CTL_NAME_MAX]; /* destination uplink (RSPAN), or "" */
+	uint16_t dst_vlan; /* RSPAN: the VLAN copies carry out of dst_uplink, 1..4094 */
+};
+
 /* The whole desired state. */
 struct ctl_config {
 	unsigned n_vswitches;
 	struct ctl_vswitch *vswitches;
 	unsigned n_ports;
 	struct ctl_port *ports;
+	unsigned n_mirrors; /* entries used in mirrors */
+	struct ctl_mirror mirrors[CTL_MAX_MIRRORS];
 };
 
 /* Lifecycle. new() returns an empty config (NULL and errno on failure). */
@@ -242,6 +274,20 @@ json_t *ctl_uplink_order_to_json(const char (*names)[PG_NAME_MAX], unsigned n);
 /* The private VLAN map entry vid belongs to (NULL if none); *type gets vid's role. */
 const struct ctl_pvlan *ctl_vswitch_pvlan(
 	const struct ctl_vswitch *vs, uint16_t vid, enum ctl_pvlan_type *type);
+
+/*
+ * Mirroring sessions: {"name", "sources": [{"port", "direction": in|out|both}],
+ * "destination": {"port": NAME} | {"uplink": NAME, "vlan": 1..4094}}, the
+ * state file's "mirrors" list. add: 0, -EEXIST or -ENOSPC; del: 0 or -ENOENT.
+ */
+int ctl_mirror_from_json(const json_t *obj, struct ctl_mirror *out, char *err);
+json_t *ctl_mirror_to_json(const struct ctl_mirror *m);
+struct ctl_mirror *ctl_config_mirror(const struct ctl_config *cfg, const char *name);
+int ctl_config_add_mirror(struct ctl_config *cfg, const struct ctl_mirror *m);
+int ctl_config_del_mirror(struct ctl_config *cfg, const char *name);
+/* "in", "out", "both" <-> enum ctl_dir; parse returns 0 or -EINVAL. */
+const char *ctl_dir_name(uint8_t dir);
+int ctl_dir_parse(const char *s, uint8_t *dir);
 
 /* MAC text "52:54:00:00:00:01" <-> bytes. parse returns 0 or -EINVAL. */
 int ctl_mac_parse(const char *s, uint8_t mac[6]);

@@ -17,6 +17,7 @@
 #include <rte_version.h>
 
 #include "control/methods.h"
+#include "control/rates.h"
 
 /* A required string parameter. */
 static const char *
@@ -837,6 +838,7 @@ stats_json(const char *name, const char *kind, uint16_t index, const struct dp_p
 		"rx_packets", (json_int_t)st.rx_packets, "rx_bytes", (json_int_t)st.rx_bytes,
 		"tx_packets", (json_int_t)st.tx_packets, "tx_bytes", (json_int_t)st.tx_bytes,
 		"unlearned", (json_int_t)st.unlearned, "drops", drops);
+	json_object_set_new(o, "rates", ctl_rates_json(index)); /* last second (control/rates.h) */
 	shp = rp != NULL ? shaping_stats_json(rp) : NULL;
 	if (shp != NULL)
 		json_object_set_new(o, "shaping", shp);
@@ -873,6 +875,78 @@ m_port_stats(void *ctx, json_t *params, struct ctl_rpc_error *e)
 		if (only == NULL || strcmp(only, u->cfg.name) == 0)
 			json_array_append_new(
 				list, stats_json(u->cfg.name, "uplink", u->index, &u->base, NULL));
+	}
+	return list;
+}
+
+/* --- port mirroring --- */
+
+static json_t *
+m_mirror_add(void *ctx, json_t *params, struct ctl_rpc_error *e)
+{
+	struct ctl_daemon *d = ctx;
+	char err[CTL_ERR_MAX];
+	struct ctl_config *next;
+	struct ctl_mirror m;
+	int ret;
+
+	if (ctl_mirror_from_json(params, &m, err) != 0)
+		return ctl_rpc_fail(e, CTL_RPC_INVALID_PARAMS, "%s", err);
+	next = working_copy(d, e);
+	if (next == NULL)
+		return NULL;
+	ret = ctl_config_add_mirror(next, &m);
+	if (ret != 0) {
+		ctl_config_free(next);
+		return ctl_rpc_fail(e, CTL_RPC_INVALID_PARAMS,
+			ret == -EEXIST ? "mirror \"%s\" already exists"
+				       : "too many mirroring sessions (%s not added)",
+			m.name);
+	}
+	if (commit(d, next, e) != 0)
+		return NULL;
+	return ctl_mirror_to_json(ctl_config_mirror(d->rt->cfg, m.name));
+}
+
+static json_t *
+m_mirror_del(void *ctx, json_t *params, struct ctl_rpc_error *e)
+{
+	struct ctl_daemon *d = ctx;
+	struct ctl_config *next;
+	const char *name;
+
+	if (!params_only(params, name_key, e) || (name = param_str(params, "name", e)) == NULL)
+		return NULL;
+	if (ctl_config_mirror(d->rt->cfg, name) == NULL)
+		return ctl_rpc_fail(e, CTL_RPC_NOT_FOUND, "no mirror \"%s\"", name);
+	next = working_copy(d, e);
+	if (next == NULL)
+		return NULL;
+	ctl_config_del_mirror(next, name);
+	if (commit(d, next, e) != 0)
+		return NULL;
+	return json_null();
+}
+
+static json_t *
+m_mirror_list(void *ctx, json_t *params, struct ctl_rpc_error *e)
+{
+	struct ctl_daemon *d = ctx;
+	static const char *const allowed[] = {NULL};
+	json_t *list;
+
+	if (!params_only(params, allowed, e))
+		return NULL;
+	list = json_array();
+	for (unsigned i = 0; i < d->rt->cfg->n_mirrors; i++) {
+		const struct ctl_mirror *m = &d->rt->cfg->mirrors[i];
+		json_t *o = ctl_mirror_to_json(m);
+		uint64_t sent = 0, dropped = 0;
+
+		ctl_rt_mirror_stats(d->rt, m->name, &sent, &dropped);
+		json_object_set_new(o, "sent", json_integer((json_int_t)sent));
+		json_object_set_new(o, "dropped", json_integer((json_int_t)dropped));
+		json_array_append_new(list, o);
 	}
 	return list;
 }
@@ -994,5 +1068,8 @@ const struct ctl_method ctl_methods[] = {
 	{"port.show", m_port_show},
 	{"port.stats", m_port_stats},
 	{"fdb.list", m_fdb_list},
+	{"mirror.add", m_mirror_add},
+	{"mirror.del", m_mirror_del},
+	{"mirror.list", m_mirror_list},
 	{NULL, NULL},
 };

@@ -117,10 +117,65 @@ team_rx_ok(const struct dp_port *p, uint8_t u, bool group)
 		(!group || p->team_rx == DP_TEAM_RX_ANY || p->team_rx == u);
 }
 
+/*
+ * Port mirroring: copies of frames, as they are on the port's wire, to each
+ * session's destination (tagged with the RSPAN VLAN out of an uplink).
+ * Copies, because the originals are tagged or untagged in place and an
+ * ethdev destination frees what it takes; sent straight to the destination,
+ * so a mirrored frame is never mirrored (or captured) again. Worker lcore.
+ */
+static void __rte_noinline
+mirror(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_mirror *mir,
+	struct rte_mbuf **pkts, uint16_t n)
+{
+	struct rte_mbuf *c[DP_BURST];
+
+	for (unsigned k = 0; k < mir->n; k++) {
+		const struct dp_mirror_target *t = &mir->t[k];
+		const struct dp_port *d = s->ports[t->port];
+		uint16_t made = 0, sent = 0, i;
+
+		if (d == NULL || !*d->up) {
+			w->mirror_dropped[t->session] += n;
+			continue;
+		}
+		for (i = 0; i < n; i++) {
+			struct rte_mbuf *m = rte_pktmbuf_copy(pkts[i], dp.mp, 0, UINT32_MAX);
+
+			if (unlikely(m == NULL))
+				break;
+			/* A tag the NIC stripped is part of the frame on the wire. */
+			if (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) {
+				m->ol_flags &= ~(RTE_MBUF_F_RX_VLAN_STRIPPED | RTE_MBUF_F_RX_VLAN);
+				if (vlan_push(m, m->vlan_tci) != 0) {
+					rte_pktmbuf_free(m);
+					break;
+				}
+			}
+			if (t->vid != 0 && vlan_push(m, t->vid) != 0) {
+				rte_pktmbuf_free(m);
+				break;
+			}
+			c[made++] = m;
+		}
+		if (made > 0)
+			sent = d->ops->tx(
+				d->priv, d->n_queues == 1 ? 0 : w->id % d->n_queues, c, made);
+		w->mirror_sent[t->session] += sent;
+		w->mirror_dropped[t->session] += n - sent;
+		if (d->ops->tx_consumes) {
+			if (sent < made)
+				rte_pktmbuf_free_bulk(c + sent, made - sent);
+		} else if (made > 0) {
+			rte_pktmbuf_free_bulk(c, made); /* vhost-user copied what it took */
+		}
+	}
+}
+
 /* Send frames this worker owns (shaping's copies) to VM port p, count, free them. */
 static void
-tx_owned(struct dp_worker *w, const struct dp_port *p, struct rte_mbuf **pkts, uint16_t n,
-	uint64_t now)
+tx_owned(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_port *p,
+	struct rte_mbuf **pkts, uint16_t n, uint64_t now)
 {
 	struct dp_port_stats *st = &w->stats[p->index];
 	uint16_t sent = 0, i;
@@ -128,6 +183,8 @@ tx_owned(struct dp_worker *w, const struct dp_port *p, struct rte_mbuf **pkts, u
 	if (likely(*p->up && !POLICY(p->sec.flags & SEC_RX_BLOCKED))) {
 		if (unlikely(p->cap != NULL))
 			cap_offer(p->cap, w->id, pkts, n, CAP_DIR_OUT, now);
+		if (unlikely(p->mir_on & (1u << DP_DIR_OUT)))
+			mirror(s, w, &p->mirror[DP_DIR_OUT], pkts, n);
 		sent = p->ops->tx(p->priv, p->n_queues == 1 ? 0 : w->id % p->n_queues, pkts, n);
 	}
 	for (i = 0; i < sent; i++)
@@ -147,7 +204,8 @@ tx_owned(struct dp_worker *w, const struct dp_port *p, struct rte_mbuf **pkts, u
  * and what has credit leaves now; the slot is emptied. Worker lcore.
  */
 static void
-out_shape(struct dp_worker *w, const struct dp_port *p, struct dp_out *o, uint64_t now)
+out_shape(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_port *p,
+	struct dp_out *o, uint64_t now)
 {
 	struct shp_state *st = p->shp_st[DP_DIR_OUT][w->id];
 	const struct shp_profile *prof = &p->shp[DP_DIR_OUT];
@@ -174,7 +232,7 @@ out_shape(struct dp_worker *w, const struct dp_port *p, struct dp_out *o, uint64
 	o->n = 0;
 	k = shp_shape_release(prof, st, now, copies, DP_BURST);
 	if (k > 0)
-		tx_owned(w, p, copies, k, now);
+		tx_owned(s, w, p, copies, k, now);
 }
 
 /* Send one slot and count what the port took. */
@@ -187,7 +245,7 @@ out_send(const struct dp_snapshot *s, struct dp_worker *w, struct dp_out *o, uin
 	uint16_t sent = 0, i;
 
 	if (unlikely(POLICY(p->shp_on & (1u << DP_DIR_OUT)))) {
-		out_shape(w, p, o, now);
+		out_shape(s, w, p, o, now);
 		if (o->n == 0)
 			return;
 	}
@@ -197,6 +255,8 @@ out_send(const struct dp_snapshot *s, struct dp_worker *w, struct dp_out *o, uin
 		/* What leaves, as it leaves (tagged or not): before an ethdev frees it. */
 		if (unlikely(p->cap != NULL))
 			cap_offer(p->cap, w->id, o->pkts, o->n, CAP_DIR_OUT, now);
+		if (unlikely(p->mir_on & (1u << DP_DIR_OUT)))
+			mirror(s, w, &p->mirror[DP_DIR_OUT], o->pkts, o->n);
 		sent = p->ops->tx(
 			p->priv, p->n_queues == 1 ? 0 : w->id % p->n_queues, o->pkts, o->n);
 	}
@@ -357,6 +417,12 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 	unsigned n_done = 0, i, k;
 	uint64_t rx_bytes = 0, key, last_key = 0; /* 0 is no valid key */
 	const struct fdb_entry *last_se = NULL;
+
+	/* What came in, as it came in (after ingress shaping): before tags are stripped. */
+	if (unlikely(in->cap != NULL))
+		cap_offer(in->cap, w->id, pkts, n, CAP_DIR_IN, now);
+	if (unlikely(in->mir_on & (1u << DP_DIR_IN)))
+		mirror(s, w, &in->mirror[DP_DIR_IN], pkts, n);
 
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -691,7 +757,7 @@ shaped_drain(
 	if (st != NULL && shp_queue_count(st) > 0) {
 		n = shp_shape_release(&p->shp[DP_DIR_OUT], st, now, pkts, DP_BURST);
 		if (n > 0)
-			tx_owned(w, p, pkts, n, now);
+			tx_owned(s, w, p, pkts, n, now);
 	}
 }
 
@@ -790,9 +856,6 @@ dp_worker_main(void *arg)
 			n = p->ops->rx(p->priv, wc->rxq[q].queue, dp.mp, pkts, DP_BURST);
 			if (n > 0) {
 				rx += n;
-				/* What came in, as it came in: before the pipeline strips tags. */
-				if (unlikely(p->cap != NULL))
-					cap_offer(p->cap, w->id, pkts, n, CAP_DIR_IN, now);
 				if (unlikely(POLICY(p->shp_on & (1u << DP_DIR_IN))))
 					n = dp_ingress_shape(w, p, pkts, n, now);
 				if (n > 0)

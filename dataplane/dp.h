@@ -113,6 +113,21 @@ enum dp_dir {
 	DP_DIR_MAX
 };
 
+#define DP_MAX_MIRRORS 16 /* mirroring sessions */
+
+/* Where a port's mirrored frames go. */
+struct dp_mirror_target {
+	uint16_t port; /* the destination port index */
+	uint16_t vid; /* RSPAN: the VLAN tag copies get (an uplink destination); else 0 */
+	uint8_t session; /* the session's stable number, for its counters */
+};
+
+/* The sessions mirroring one direction of a port. */
+struct dp_mirror {
+	uint8_t n; /* entries in t */
+	struct dp_mirror_target t[DP_MAX_MIRRORS];
+};
+
 enum dp_port_kind {
 	DP_PORT_VM, /* a VM's vNIC */
 	DP_PORT_UPLINK, /* an uplink of its vSwitch */
@@ -131,6 +146,8 @@ struct dp_port {
 	struct vlan_port_cfg vlan; /* VLAN classification of this port */
 	struct sec_port_cfg sec; /* VM ports: security policy (all zero on uplinks) */
 	struct cap_session *cap; /* the port's captures (a chain), NULL when none */
+	uint8_t mir_on; /* bit d (enum dp_dir): mirror[d] has targets */
+	struct dp_mirror mirror[DP_DIR_MAX]; /* sessions mirroring each direction */
 	uint8_t uplink_slot; /* uplinks: position in the vSwitch's uplink list (teaming's index) */
 	/* VM ports: teaming of the port group (in the snapshot's vSwitch), and what the
 	 * port takes from uplinks: any member for unicast, group frames only from
@@ -268,6 +285,8 @@ void dp_port_stats_get(uint16_t port, struct dp_port_stats *out);
  * the ring or the port refuses it). 0 or -ENOBUFS. Main lcore.
  */
 int dp_inject(uint16_t port, struct rte_mbuf *m);
+/* A mirroring session's copies sent and dropped, all workers. Main lcore. */
+void dp_mirror_stats(unsigned session, uint64_t *sent, uint64_t *dropped);
 /* Frames given to dp_inject() that could not be sent (ring or tx queue full). */
 uint64_t dp_inject_lost(void);
 

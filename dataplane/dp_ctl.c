@@ -389,6 +389,16 @@ dp_inject(uint16_t port, struct rte_mbuf *m)
 	return 0;
 }
 
+void
+dp_mirror_stats(unsigned session, uint64_t *sent, uint64_t *dropped)
+{
+	*sent = *dropped = 0;
+	for (unsigned i = 0; session < DP_MAX_MIRRORS && i < dp.n_workers; i++) {
+		*sent += dp.workers[i]->mirror_sent[session];
+		*dropped += dp.workers[i]->mirror_dropped[session];
+	}
+}
+
 uint64_t
 dp_inject_lost(void)
 {

@@ -42,6 +42,8 @@ struct dp_worker {
 	struct dp_out out[DP_MAX_PORTS]; /* the slots */
 	struct dp_port_stats stats[DP_MAX_PORTS];
 	struct sec_port_state sec[DP_MAX_PORTS]; /* storm buckets and learned counts, by port */
+	uint64_t mirror_sent[DP_MAX_MIRRORS]; /* copies a destination took, by session */
+	uint64_t mirror_dropped[DP_MAX_MIRRORS]; /* copies not made or not taken */
 };
 
 /* The dataplane's globals. */

@@ -2226,6 +2226,70 @@ test_teaming_json(void **state)
 #undef UP2
 }
 
+/* Mirroring sessions: codec, validation against the ports, persistence shape. */
+static void
+test_mirror_json(void **state)
+{
+#define UPL "{'name': 'up0', 'devargs': 'net_af_packet0,iface=a'}"
+#define P2 "{" PORT_FIELDS("vm2.eth0", "/run/portico/vm2.eth0.sock", "52:54:00:00:00:02") "}"
+#define DOCM(m)                                                                     \
+	"{'vswitches': [" VS("vSwitch0", UPL, PG0) "], 'ports': [" P1 ", " P2 "], " \
+						   "'mirrors': [" m "]}"
+	struct ctl_config *cfg;
+	char err[CTL_ERR_MAX] = "", *text;
+	json_t *out;
+
+	cfg = parse_ok(DOCM("{'name': 'm1', 'sources': [{'port': 'vm1.eth0', 'direction': 'in'}, "
+			    "{'port': 'up0'}], 'destination': {'port': 'vm2.eth0'}}, "
+			    "{'name': 'm2', 'sources': [{'port': 'vm2.eth0'}], "
+			    "'destination': {'uplink': 'up0', 'vlan': 999}}"));
+	assert_int_equal(cfg->n_mirrors, 2);
+	assert_int_equal(cfg->mirrors[0].sources[0].dir, CTL_DIR_IN);
+	assert_int_equal(cfg->mirrors[0].sources[1].dir, CTL_DIR_BOTH);
+	assert_string_equal(cfg->mirrors[1].dst_uplink, "up0");
+	assert_int_equal(cfg->mirrors[1].dst_vlan, 999);
+	out = ctl_config_to_json(cfg);
+	text = json_dumps(json_object_get(out, "mirrors"), JSON_SORT_KEYS | JSON_COMPACT);
+	assert_string_equal(text,
+		"[{\"destination\":{\"port\":\"vm2.eth0\"},\"name\":\"m1\",\"sources\":[{"
+		"\"direction\":"
+		"\"in\",\"port\":\"vm1.eth0\"},{\"direction\":\"both\",\"port\":\"up0\"}]},"
+		"{\"destination\":{\"uplink\":\"up0\",\"vlan\":999},\"name\":\"m2\",\"sources\":"
+		"[{\"direction\":\"both\",\"port\":\"vm2.eth0\"}]}]");
+	free(text);
+	json_decref(out);
+	/* A port a session names cannot go. */
+	assert_int_equal(ctl_config_del_port(cfg, "vm2.eth0"), 0);
+	assert_int_equal(ctl_config_validate(cfg, err), -EINVAL);
+	expect_err(err, "mirror \"m1\": destination port \"vm2.eth0\" does not exist", true);
+	ctl_config_free(cfg);
+
+	parse_bad(DOCM("{'name': 'm', 'sources': [{'port': 'vm1.eth0'}], 'destination': "
+		       "{'port': 'vm1.eth0'}}"),
+		"cannot be both source and destination", false);
+	parse_bad(DOCM("{'name': 'm', 'sources': [], 'destination': {'port': 'vm1.eth0'}}"),
+		"must be a list of 1..16", false);
+	parse_bad(DOCM("{'name': 'm', 'sources': [{'port': 'vm1.eth0', 'direction': 'up'}], "
+		       "'destination': {'port': 'vm2.eth0'}}"),
+		"direction must be", false);
+	parse_bad(DOCM("{'name': 'm', 'sources': [{'port': 'vm1.eth0'}], 'destination': "
+		       "{'uplink': 'up0'}}"),
+		"destination\" must be", false);
+	parse_bad(DOCM("{'name': 'm', 'sources': [{'port': 'ghost'}], 'destination': "
+		       "{'port': 'vm2.eth0'}}"),
+		"source \"ghost\" is not a port or an uplink", false);
+	parse_bad(DOCM("{'name': 'm', 'sources': [{'port': 'vm1.eth0'}, {'port': 'vm1.eth0'}], "
+		       "'destination': {'port': 'vm2.eth0'}}"),
+		"named twice", false);
+	parse_bad(DOCM("{'name': 'm', 'sources': [{'port': 'vm1.eth0'}], 'destination': "
+		       "{'port': 'vm2.eth0'}}, {'name': 'm', 'sources': [{'port': 'vm1.eth0'}], "
+		       "'destination': {'port': 'vm2.eth0'}}"),
+		"duplicate mirror \"m\"", false);
+#undef DOCM
+#undef P2
+#undef UPL
+}
+
 int
 main(void)
 {
@@ -2238,6 +2302,7 @@ main(void)
 		cmocka_unit_test(test_pvlan_json),
 		cmocka_unit_test(test_shaping_json),
 		cmocka_unit_test(test_teaming_json),
+		cmocka_unit_test(test_mirror_json),
 		cmocka_unit_test(test_vlan_carries),
 		cmocka_unit_test(test_mac),
 		cmocka_unit_test(test_from_json_errors),

@@ -34,8 +34,13 @@ fake_rx(void *priv, uint16_t q, struct rte_mempool *mp, struct rte_mbuf **pkts, 
 	return 0;
 }
 
-/* Set once a consuming (ethdev) port was given frames in the current burst. */
+/*
+ * The frames a consuming (ethdev) port took in the current burst: a vhost
+ * port must never be given one of them after (the ethdev may have freed it).
+ */
 static bool consumed_in_burst;
+static struct rte_mbuf *consumed[256];
+static unsigned n_consumed;
 
 static uint16_t
 fake_tx(void *priv, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
@@ -43,11 +48,17 @@ fake_tx(void *priv, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
 	struct fake *f = priv;
 	uint16_t i, take = n < f->accept ? n : (uint16_t)f->accept;
 
-	/* An ethdev may free what it takes: no copying port may come after it. */
-	if (!f->consumes && consumed_in_burst)
-		fail_msg("a vhost port was sent frames after an ethdev in the same burst");
-	if (f->consumes)
-		consumed_in_burst = true;
+	/* An ethdev may free what it takes: no copying port may get it after. */
+	if (!consumed_in_burst)
+		n_consumed = 0;
+	consumed_in_burst = true;
+	for (i = 0; i < n; i++)
+		for (unsigned k = 0; k < n_consumed; k++)
+			if (!f->consumes && pkts[i] == consumed[k])
+				fail_msg("a vhost port was sent a frame an ethdev took in the same "
+					 "burst");
+	for (i = 0; f->consumes && i < take && n_consumed < RTE_DIM(consumed); i++)
+		consumed[n_consumed++] = pkts[i];
 
 	for (i = 0; i < take; i++) {
 		if (f->n < MAX_SEEN) {
@@ -1163,6 +1174,45 @@ test_team_shotgun_and_beacons(void **state)
 	assert_int_equal(got, 1);
 }
 
+/* --- port mirroring --- */
+
+static void
+test_mirror(void **state)
+{
+	struct dp_port *a = snap->ports[0];
+	uint8_t am[6], bm[6];
+	uint64_t sent, dropped, s0, d0;
+
+	mac_of(0, am), mac_of(1, bm);
+	dp_mirror_stats(3, &s0, &d0);
+	/*
+	 * What a sends to e (port 4); what a receives to e and out of the
+	 * uplink, RSPAN 999. (The copies are made at once, before the burst's
+	 * own sends: the fake ethdev is told a new burst starts.)
+	 */
+	a->mirror[DP_DIR_IN] = (struct dp_mirror){.n = 1, .t = {{.port = 4, .session = 3}}};
+	a->mirror[DP_DIR_OUT] = (struct dp_mirror){.n = 2,
+		.t = {{.port = 4, .session = 3}, {.port = UPLINK, .vid = 999, .session = 3}}};
+	a->mir_on = 3;
+	send1(0, mk(bm, am, false, 0, 60, 1)); /* a -> b */
+	counts((unsigned[]){0, 1, 0, 0, 1, 0, 0});
+	assert_int_equal(seen_vid(4, 0), -1); /* as a sent it: untagged */
+	assert_int_equal(fakes[4].data[0][14], 1);
+	send1(1, mk(am, bm, false, 0, 60, 2)); /* b -> a: mirrored as it reaches a */
+	counts((unsigned[]){1, 1, 0, 0, 2, 0, 1});
+	assert_int_equal(fakes[4].data[1][14], 2);
+	assert_int_equal(seen_vid(UPLINK, 0), 999);
+	assert_int_equal(fakes[UPLINK].data[0][18], 2);
+	/* A destination that cannot take frames: counted as dropped, forwarding unchanged. */
+	fakes[4].up = 0;
+	send1(0, mk(bm, am, false, 0, 60, 3));
+	counts((unsigned[]){1, 2, 0, 0, 2, 0, 1});
+	dp_mirror_stats(3, &sent, &dropped);
+	assert_int_equal(sent - s0, 3);
+	assert_int_equal(dropped - d0, 1);
+	a->mir_on = 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1188,6 +1238,7 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_private_vlans, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shaping_police, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shaping_shape, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mirror, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_team_port_id, setup_team, teardown),
 		cmocka_unit_test_setup_teardown(test_team_hashes, setup_team, teardown),
 		cmocka_unit_test_setup_teardown(test_team_order, setup_team, teardown),
