@@ -7,6 +7,7 @@
  * the dataplane and the state file as they were (a failed save undoes the
  * apply).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -951,6 +952,241 @@ m_mirror_list(void *ctx, json_t *params, struct ctl_rpc_error *e)
 	return list;
 }
 
+/* --- packet trace --- */
+
+/* What each drop reason means, for trace's answer. */
+static const char *
+drop_explained(enum dp_drop why)
+{
+	switch (why) {
+	case DP_DROP_RUNT:
+		return "shorter than an Ethernet header";
+	case DP_DROP_OVERSIZE:
+		return "longer than the vSwitch's MTU + 18";
+	case DP_DROP_VLAN_TAGGED:
+		return "a tagged frame from a port group that does not let guests tag (EST/VST)";
+	case DP_DROP_VLAN_NOT_ALLOWED:
+		return "a VLAN outside the port group's trunk ranges";
+	case DP_DROP_VLAN_UNKNOWN:
+		return "no port group of the vSwitch carries this VLAN";
+	case DP_DROP_REFLECTION:
+		return "from an uplink with a local VM's source MAC (our own frame back)";
+	case DP_DROP_UNKNOWN_UNICAST:
+		return "from an uplink to a MAC no local port has";
+	case DP_DROP_SAME_PORT:
+		return "to a MAC behind the port it came from";
+	case DP_DROP_NO_UPLINK:
+		return "for the physical network, but teaming has no healthy uplink";
+	case DP_DROP_FORGED_SOURCE:
+		return "forged transmits = reject and the source is not the port's effective MAC";
+	case DP_DROP_MAC_LIMIT:
+		return "MAC learning: a new source beyond the port's limit (limit_policy drop)";
+	case DP_DROP_STORM_BROADCAST:
+	case DP_DROP_STORM_MULTICAST:
+	case DP_DROP_STORM_UNKNOWN_UNICAST:
+		return "storm control: over the port's rate for this class";
+	case DP_DROP_PVLAN:
+		return "private VLAN: the destination's role may not hear the sender's";
+	case DP_DROP_TEAM_RX:
+		return "from an uplink the destination's port group does not use";
+	case DP_DROP_BEACON:
+		return "a teaming beacon: consumed by the switch";
+	case DP_DROP_MAC_CHANGED:
+		return "MAC address changes = reject and the guest changed its MAC";
+	case DP_DROP_PEER_DOWN:
+		return "the port's peer is not connected";
+	default:
+		return dp_drop_name(why);
+	}
+}
+
+/* The name of port index i (a VM port or an uplink). */
+static const char *port_name_of(const struct ctl_rt *rt, uint16_t index);
+
+/* One trace step as a line of text. */
+static json_t *
+step_text(const struct ctl_rt *rt, const struct dp_trace_step *st)
+{
+	static const char *const sources[] = {
+		[DP_TR_SRC_OWN] = "the port's effective MAC",
+		[DP_TR_SRC_FORGED_OK] = "not the port's MAC, passed: forged transmits = accept",
+		[DP_TR_SRC_LEARNED] = "learned behind the port (MAC learning)",
+		[DP_TR_SRC_WOULD_LEARN] = "new: would be learned behind the port (MAC learning)",
+		[DP_TR_SRC_UNLEARNED] =
+			"beyond the MAC limit: passed unlearned (limit_policy allow)",
+	};
+	const char *port = port_name_of(rt, st->port);
+
+	switch (st->type) {
+	case DP_TR_RX:
+		return json_sprintf("received on %s, %d bytes", port, st->arg);
+	case DP_TR_VLAN:
+		return st->vid ? json_sprintf("VLAN: %u", st->vid)
+			       : json_string("VLAN: none (untagged, VLAN 0)");
+	case DP_TR_SOURCE:
+		return json_sprintf("source: %s",
+			st->arg >= 0 && st->arg <= DP_TR_SRC_UNLEARNED ? sources[st->arg] : "?");
+	case DP_TR_BEACON:
+		return json_string("a teaming beacon (ethertype 0x8922): consumed by the switch");
+	case DP_TR_LEARN:
+		return json_sprintf("source MAC would be learned on %s, VLAN %u", port, st->vid);
+	case DP_TR_FLOOD:
+		return json_sprintf("broadcast/multicast: the %d VM port(s) of VLAN %u but the "
+				    "sender, and the uplinks teaming picks",
+			st->arg, st->vid);
+	case DP_TR_STATIC:
+		return json_sprintf("destination: local VM port %s", port);
+	case DP_TR_OTHER_VLAN:
+		return json_sprintf("the destination MAC is %s's, whose port group does not carry "
+				    "VLAN %u: not delivered there",
+			port, st->vid);
+	case DP_TR_LEARNED:
+		return json_sprintf("destination learned behind %s", port);
+	case DP_TR_UNKNOWN:
+		return json_string("destination unknown (unknown unicast)");
+	case DP_TR_TAPS:
+		return json_sprintf("copies to %d promiscuous or MAC-learning port(s)", st->arg);
+	case DP_TR_UPLINKS:
+		return json_sprintf(
+			"teaming: out of %d uplink(s) of the port group's policy", st->arg);
+	case DP_TR_OUT:
+		if (st->arg >= 0)
+			return json_sprintf("to %s: would be dropped: %s (%s)", port,
+				dp_drop_name(st->arg), drop_explained(st->arg));
+		return st->vid ? json_sprintf("to %s, tagged %u", port, st->vid)
+			       : json_sprintf("to %s, untagged", port);
+	case DP_TR_DROP:
+		return json_sprintf(
+			"dropped: %s (%s)", dp_drop_name(st->arg), drop_explained(st->arg));
+	}
+	return json_string("?");
+}
+
+/*
+ * trace {port, src, dst, vlan, ethertype, ipv4: "SRC,DST", len} or
+ * {port, hex}: the steps a frame received on port would take through the
+ * pipeline as it is now, and where it would end.
+ */
+static json_t *
+m_trace(void *ctx, json_t *params, struct ctl_rpc_error *e)
+{
+	static const char *const allowed[] = {
+		"port", "src", "dst", "vlan", "ethertype", "ipv4", "len", "hex", NULL};
+	static struct dp_worker *tw; /* control's own worker state, kept */
+	struct ctl_daemon *d = ctx;
+	const struct ctl_rt_port *rp;
+	const struct ctl_rt_uplink *ru;
+	const struct dp_snapshot *s = dp_current();
+	uint8_t frame[1518] = {0}, mac[6];
+	const char *name, *str;
+	size_t len = 60, off = 12;
+	json_t *steps, *outs, *res, *v;
+	struct dp_trace tr;
+	struct rte_mbuf *m;
+	uint16_t index;
+
+	if (!params_only(params, allowed, e) || (name = param_str(params, "port", e)) == NULL)
+		return NULL;
+	rp = ctl_rt_port(d->rt, name);
+	ru = ctl_rt_uplink(d->rt, name);
+	if ((rp == NULL || rp->vh == NULL) && (ru == NULL || ru->eth == NULL))
+		return ctl_rpc_fail(e, CTL_RPC_NOT_FOUND, "no port or uplink \"%s\"", name);
+	index = rp != NULL ? rp->index : ru->index;
+	if (s->ports[index] == NULL)
+		return ctl_rpc_fail(
+			e, CTL_RPC_FAILED, "\"%s\" is not in the running snapshot", name);
+	if ((str = param_opt_str(params, "hex", e)) != NULL) {
+		size_t n = strlen(str);
+
+		if (n % 2 != 0 || n / 2 < 14 || n / 2 > sizeof(frame))
+			return ctl_rpc_fail(e, CTL_RPC_INVALID_PARAMS,
+				"hex must be a frame of 14..1518 bytes in hex digits");
+		for (len = 0; len < n / 2; len++) {
+			unsigned b;
+
+			if (sscanf(str + 2 * len, "%2x", &b) != 1 ||
+				!isxdigit((unsigned char)str[2 * len]) ||
+				!isxdigit((unsigned char)str[2 * len + 1]))
+				return ctl_rpc_fail(
+					e, CTL_RPC_INVALID_PARAMS, "hex: not hex at %zu", len);
+			frame[len] = (uint8_t)b;
+		}
+	} else {
+		const char *src = param_str(params, "src", e), *dst;
+
+		if (src == NULL || (dst = param_str(params, "dst", e)) == NULL)
+			return NULL;
+		if (ctl_mac_parse(dst, frame) != 0 || ctl_mac_parse(src, mac) != 0)
+			return ctl_rpc_fail(e, CTL_RPC_INVALID_PARAMS, "src and dst are MACs");
+		memcpy(frame + 6, mac, 6);
+		if ((v = json_object_get(params, "vlan")) != NULL) {
+			if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+				json_integer_value(v) > 4094)
+				return ctl_rpc_fail(
+					e, CTL_RPC_INVALID_PARAMS, "vlan must be 0..4094");
+			frame[off++] = 0x81, frame[off++] = 0x00;
+			frame[off++] = (uint8_t)(json_integer_value(v) >> 8);
+			frame[off++] = (uint8_t)json_integer_value(v);
+		}
+		if ((str = param_opt_str(params, "ipv4", e)) != NULL) {
+			unsigned a[8];
+
+			if (sscanf(str, "%u.%u.%u.%u,%u.%u.%u.%u", &a[0], &a[1], &a[2], &a[3],
+				    &a[4], &a[5], &a[6], &a[7]) != 8)
+				return ctl_rpc_fail(e, CTL_RPC_INVALID_PARAMS,
+					"ipv4 must be \"SRC,DST\" (a.b.c.d,a.b.c.d)");
+			frame[off] = 0x08, frame[off + 1] = 0x00;
+			frame[off + 2] = 0x45; /* IPv4, 20-byte header, then the addresses */
+			frame[off + 11] = 17; /* UDP */
+			for (int k = 0; k < 8; k++)
+				frame[off + 14 + k] = (uint8_t)a[k];
+		} else if ((v = json_object_get(params, "ethertype")) != NULL) {
+			if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+				json_integer_value(v) > 0xffff)
+				return ctl_rpc_fail(
+					e, CTL_RPC_INVALID_PARAMS, "ethertype: 0..65535");
+			frame[off] = (uint8_t)(json_integer_value(v) >> 8);
+			frame[off + 1] = (uint8_t)json_integer_value(v);
+		} else {
+			frame[off] = 0x88, frame[off + 1] = 0xb5; /* local experimental */
+		}
+		if ((v = json_object_get(params, "len")) != NULL) {
+			if (!json_is_integer(v) || json_integer_value(v) < 14 ||
+				json_integer_value(v) > (json_int_t)sizeof(frame))
+				return ctl_rpc_fail(e, CTL_RPC_INVALID_PARAMS, "len: 14..1518");
+			len = (size_t)json_integer_value(v);
+		}
+	}
+	if (e->code != 0)
+		return NULL;
+	if (tw == NULL && (tw = dp_trace_worker_new()) == NULL)
+		return ctl_rpc_fail(e, CTL_RPC_INTERNAL, "out of memory");
+	m = rte_pktmbuf_alloc(dp_mempool());
+	if (m == NULL || rte_pktmbuf_append(m, (uint16_t)len) == NULL) {
+		rte_pktmbuf_free(m);
+		return ctl_rpc_fail(e, CTL_RPC_INTERNAL, "no mbuf");
+	}
+	memcpy(rte_pktmbuf_mtod(m, void *), frame, len);
+	dp_trace(s, tw, s->ports[index], m, rte_rdtsc(), &tr);
+	steps = json_array();
+	outs = json_array();
+	res = NULL;
+	for (unsigned i = 0; i < tr.n; i++) {
+		json_array_append_new(steps, step_text(d->rt, &tr.step[i]));
+		if (tr.step[i].type == DP_TR_OUT && tr.step[i].arg < 0)
+			json_array_append_new(outs,
+				json_pack("{s:s, s:i}", "port",
+					port_name_of(d->rt, tr.step[i].port), "vlan",
+					tr.step[i].vid));
+		if (tr.step[i].type == DP_TR_DROP)
+			res = json_sprintf("dropped: %s", dp_drop_name(tr.step[i].arg));
+	}
+	if (res == NULL)
+		res = json_array_size(outs) > 0 ? json_string("delivered")
+						: json_string("dropped: nowhere to go");
+	return json_pack("{s:o, s:o, s:o}", "steps", steps, "result", res, "outputs", outs);
+}
+
 /* --- FDB --- */
 
 static const char *
@@ -1068,6 +1304,7 @@ const struct ctl_method ctl_methods[] = {
 	{"port.show", m_port_show},
 	{"port.stats", m_port_stats},
 	{"fdb.list", m_fdb_list},
+	{"trace.run", m_trace},
 	{"mirror.add", m_mirror_add},
 	{"mirror.del", m_mirror_del},
 	{"mirror.list", m_mirror_list},

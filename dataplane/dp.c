@@ -306,25 +306,43 @@ learn(struct dp_worker *w, struct fdb *learned, struct fdb_entry *e, uint64_t ke
  * transmits, or a source behind a MAC learning port. Returns the drop
  * reason, or DP_DROP_MAX to let it pass.
  */
+/* Record a trace step (a no-op in the workers' copy of the pipeline: tr is NULL). */
+static inline void
+trace(struct dp_trace *tr, enum dp_trace_type type, uint16_t port, uint16_t vid, int32_t arg)
+{
+	if (tr != NULL && tr->n < DP_TRACE_MAX)
+		tr->step[tr->n++] = (struct dp_trace_step){
+			.type = (uint8_t)type, .port = port, .vid = vid, .arg = arg};
+}
+
 static inline enum dp_drop
 vm_source(struct dp_worker *w, const struct dp_port *in, struct fdb *learned, uint16_t vid,
-	const struct rte_ether_addr *src)
+	const struct rte_ether_addr *src, struct dp_trace *tr)
 {
 	const struct sec_port_cfg *sec = &in->sec;
 	struct sec_port_state *st = &w->sec[in->index];
 	struct fdb_entry *e;
 	uint64_t key;
 
-	if (!(sec->flags & SEC_MAC_LEARNING) || !rte_is_unicast_ether_addr(src))
-		return (sec->flags & SEC_FORGED_REJECT) ? DP_DROP_FORGED_SOURCE : DP_DROP_MAX;
+	if (!(sec->flags & SEC_MAC_LEARNING) || !rte_is_unicast_ether_addr(src)) {
+		if (sec->flags & SEC_FORGED_REJECT)
+			return DP_DROP_FORGED_SOURCE;
+		trace(tr, DP_TR_SOURCE, in->index, vid, DP_TR_SRC_FORGED_OK);
+		return DP_DROP_MAX;
+	}
 	key = fdb_key_frame(vid, src);
 	e = fdb_find(learned, key);
 	if (likely(e != NULL && e->port == in->index)) {
-		if (e->seen != w->now_sec)
+		if (tr == NULL && e->seen != w->now_sec)
 			e->seen = w->now_sec;
+		trace(tr, DP_TR_SOURCE, in->index, vid, DP_TR_SRC_LEARNED);
 		return DP_DROP_MAX;
 	}
-	if (st->n_learned < sec->mac_limit &&
+	if (tr != NULL && st->n_learned < sec->mac_limit) {
+		trace(tr, DP_TR_SOURCE, in->index, vid, DP_TR_SRC_WOULD_LEARN);
+		return DP_DROP_MAX;
+	}
+	if (tr == NULL && st->n_learned < sec->mac_limit &&
 		learn(w, learned, e, key, in->vswitch, in->index) == 0) {
 		st->n_learned++;
 		return DP_DROP_MAX;
@@ -332,6 +350,7 @@ vm_source(struct dp_worker *w, const struct dp_port *in, struct fdb *learned, ui
 	/* Beyond the limit (or the table is full). */
 	if (sec->flags & SEC_LIMIT_ALLOW) {
 		w->stats[in->index].unlearned++;
+		trace(tr, DP_TR_SOURCE, in->index, vid, DP_TR_SRC_UNLEARNED);
 		return DP_DROP_MAX;
 	}
 	return DP_DROP_MAC_LIMIT;
@@ -402,9 +421,36 @@ storm_admit(struct dp_worker *w, const struct dp_port *in, enum sec_storm_class 
 	return sec_storm_admit(&in->sec.storm[c], &w->sec[in->index].storm[c], now);
 }
 
-void
-dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_port *in,
-	struct rte_mbuf **pkts, uint16_t n, uint64_t now)
+/*
+ * What a trace reports of a slot instead of sending it: where, tagged or
+ * not, and whether the port would take it; the references the slot holds
+ * for a consuming port are released.
+ */
+static void
+trace_out(const struct dp_snapshot *s, struct dp_out *o, const uint16_t *tci, uint32_t tag_mask,
+	struct dp_trace *tr)
+{
+	const struct dp_port *p = s->ports[o->port];
+	uint16_t vid = tci[0] & VLAN_VID_MASK;
+	int32_t why = -1;
+
+	if (!*p->up)
+		why = DP_DROP_PEER_DOWN;
+	else if (p->sec.flags & SEC_RX_BLOCKED)
+		why = DP_DROP_MAC_CHANGED;
+	trace(tr, DP_TR_OUT, o->port, (p->vlan.tagged && (tag_mask & 1)) ? vid : 0, why);
+	if (p->ops->tx_consumes)
+		rte_pktmbuf_free_bulk(o->pkts, o->n);
+}
+
+/*
+ * The pipeline, written once for the workers (tr NULL: dp_process()) and
+ * for packet trace (dp_trace()); the compiler keeps two copies, so the
+ * workers' has no trace test at all.
+ */
+static inline __attribute__((always_inline)) void
+pipeline(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_port *in,
+	struct rte_mbuf **pkts, uint16_t n, uint64_t now, struct dp_trace *tr)
 {
 	const struct dp_vswitch *vs = &s->vswitches[in->vswitch];
 	struct dp_port_stats *ist = &w->stats[in->index];
@@ -419,9 +465,9 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 	const struct fdb_entry *last_se = NULL;
 
 	/* What came in, as it came in (after ingress shaping): before tags are stripped. */
-	if (unlikely(in->cap != NULL))
+	if (unlikely(tr == NULL && in->cap != NULL))
 		cap_offer(in->cap, w->id, pkts, n, CAP_DIR_IN, now);
-	if (unlikely(in->mir_on & (1u << DP_DIR_IN)))
+	if (unlikely(tr == NULL && (in->mir_on & (1u << DP_DIR_IN))))
 		mirror(s, w, &in->mirror[DP_DIR_IN], pkts, n);
 
 	for (i = 0; i < n; i++) {
@@ -435,6 +481,7 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 		rx_bytes += m->pkt_len;
 		tci[i] = 0;
 		done[n_done++] = m;
+		trace(tr, DP_TR_RX, in->index, 0, (int32_t)m->pkt_len);
 
 		if (unlikely(m->data_len < RTE_ETHER_HDR_LEN)) {
 			why = DP_DROP_RUNT;
@@ -455,6 +502,7 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 			goto drop;
 		}
 		vid = tci[i] & VLAN_VID_MASK;
+		trace(tr, DP_TR_VLAN, in->index, vid, 0);
 		if (unlikely(vid != 0 && rte_pktmbuf_headroom(m) < sizeof(struct rte_vlan_hdr))) {
 			why = DP_DROP_NO_HEADROOM;
 			goto drop;
@@ -463,7 +511,9 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 
 		if (from_uplink && unlikely(team_is_beacon(m))) {
 			/* Teaming's beacon: for control, never for a VM, never learned. */
-			beacon_event(w, in, m, vid);
+			trace(tr, DP_TR_BEACON, in->index, vid, 0);
+			if (tr == NULL)
+				beacon_event(w, in, m, vid);
 			why = DP_DROP_BEACON;
 			goto drop;
 		}
@@ -471,9 +521,11 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 			/* Forged transmits, MAC learning: only when the source is not the VM's. */
 			if (unlikely(POLICY(
 				    !rte_is_same_ether_addr(&eth->src_addr, &in->sec.eff_mac)))) {
-				why = vm_source(w, in, learned, vid, &eth->src_addr);
+				why = vm_source(w, in, learned, vid, &eth->src_addr, tr);
 				if (why != DP_DROP_MAX)
 					goto drop;
+			} else {
+				trace(tr, DP_TR_SOURCE, in->index, vid, DP_TR_SRC_OWN);
 			}
 		} else {
 			uint64_t src = fdb_key_frame(vid, &eth->src_addr);
@@ -487,7 +539,10 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 			if (likely(rte_is_unicast_ether_addr(&eth->src_addr))) {
 				struct fdb_entry *e = fdb_find(learned, src);
 
-				if (likely(e != NULL && e->port == in->index)) {
+				if (unlikely(tr != NULL)) {
+					if (e == NULL || e->port != in->index)
+						trace(tr, DP_TR_LEARN, in->index, vid, 0);
+				} else if (likely(e != NULL && e->port == in->index)) {
 					if (e->seen != w->now_sec)
 						e->seen = w->now_sec;
 				} else {
@@ -517,6 +572,8 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 			}
 			if (vid != 0 && vs->flood_tagged[vid])
 				tag_mask |= UINT32_C(1) << i;
+			trace(tr, DP_TR_FLOOD, in->index, vid,
+				(int32_t)(vs->flood_start[vid + 1] - vs->flood_start[vid]));
 			for (j = vs->flood_start[vid]; j < end; j++) {
 				uint16_t p = vs->flood_ports[j];
 				const struct dp_port *dp = s->ports[p];
@@ -527,7 +584,8 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 				out_add(w, p, m, dp->vlan.tagged ? tlen : m->pkt_len);
 				any = true;
 			}
-			if (!from_uplink && to_uplinks(w, vs, in, m, tlen) != 0) {
+			if (!from_uplink && (k = to_uplinks(w, vs, in, m, tlen)) != 0) {
+				trace(tr, DP_TR_UPLINKS, in->index, vid, (int32_t)k);
 				if (vid != 0)
 					tag_mask |= UINT32_C(1) << i;
 				n_done--; /* the uplinks' ethdevs take it, last */
@@ -556,6 +614,7 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 
 			if (likely(se->vid == vid)) {
 				dst = se->port;
+				trace(tr, DP_TR_STATIC, dst, vid, 0);
 				if (unlikely(dst == in->index)) {
 					why = DP_DROP_SAME_PORT;
 					goto drop;
@@ -572,6 +631,7 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 			p = s->ports[se->port];
 			if (se->vid == FDB_VID_ANY && vlan_carries(&p->vlan, vid)) {
 				dst = se->port;
+				trace(tr, DP_TR_STATIC, dst, vid, 0);
 				if (unlikely(dst == in->index)) {
 					why = DP_DROP_SAME_PORT;
 					goto drop;
@@ -586,6 +646,7 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 				out_add_vlan(w, p, m, vid, i, &tag_mask);
 				goto deliver_taps;
 			}
+			trace(tr, DP_TR_OTHER_VLAN, se->port, vid, 0);
 			/* A private VLAN port its role keeps from hearing this VLAN. */
 			if (unlikely(vs->pvlan_of != NULL && p->vlan.pvlan_primary != 0 &&
 				    vs->pvlan_of[vid] == p->vlan.pvlan_primary)) {
@@ -598,6 +659,7 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 		if (dst != FDB_MISS) {
 			const struct dp_port *p = s->ports[dst];
 
+			trace(tr, DP_TR_LEARNED, dst, vid, 0);
 			if (unlikely(dst == in->index)) {
 				why = DP_DROP_SAME_PORT; /* behind the port it came from */
 				goto drop;
@@ -624,6 +686,7 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 		}
 		if (dst == FDB_MISS) {
 			/* Unknown unicast. */
+			trace(tr, DP_TR_UNKNOWN, in->index, vid, 0);
 			if (unlikely(!from_uplink && POLICY(in->sec.flags & SEC_STORM) &&
 				    !storm_admit(w, in, SEC_STORM_UNKNOWN_UNICAST, now))) {
 				why = DP_DROP_STORM_UNKNOWN_UNICAST;
@@ -632,6 +695,8 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 			got = unlikely(taps)
 				? taps_add(s, w, vs, m, vid, in, NO_SLOT, true, i, &tag_mask)
 				: 0;
+			if (got != 0)
+				trace(tr, DP_TR_TAPS, in->index, vid, (int32_t)got);
 			if (from_uplink) {
 				if (got == 0) {
 					why = DP_DROP_UNKNOWN_UNICAST;
@@ -644,14 +709,15 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 		} else {
 			got = 0;
 		}
-		if (unlikely(to_uplinks(w, vs, in, m,
-				     m->pkt_len + (vid != 0 ? sizeof(struct rte_vlan_hdr) : 0)) ==
-			    0)) {
+		k = to_uplinks(
+			w, vs, in, m, m->pkt_len + (vid != 0 ? sizeof(struct rte_vlan_hdr) : 0));
+		if (unlikely(k == 0)) {
 			if (got != 0)
 				continue;
 			why = DP_DROP_NO_UPLINK;
 			goto drop;
 		}
+		trace(tr, DP_TR_UPLINKS, in->index, vid, (int32_t)k);
 		if (vid != 0)
 			tag_mask |= UINT32_C(1) << i;
 		n_done--; /* the uplinks' ethdevs take it */
@@ -661,6 +727,7 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 			taps_add(s, w, vs, m, vid, in, dst, false, i, &tag_mask);
 		continue;
 	drop:
+		trace(tr, DP_TR_DROP, in->index, 0, (int32_t)why);
 		ist->drops[why]++;
 	}
 	ist->rx_packets += n;
@@ -672,6 +739,16 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 	 * copying ports the untagged deliveries before tags are inserted in
 	 * place.
 	 */
+	if (unlikely(tr != NULL)) {
+		for (k = 0; k < w->n_out; k++) {
+			trace_out(s, &w->out[k], tci, tag_mask, tr);
+			w->slot_of[w->out[k].port] = NO_SLOT;
+		}
+		w->n_out = 0;
+		if (n_done > 0)
+			rte_pktmbuf_free_bulk(done, n_done);
+		return;
+	}
 	for (k = 0; k < w->n_out; k++) {
 		struct dp_out *o = &w->out[k];
 		const struct dp_port *p = s->ports[o->port];
@@ -701,6 +778,21 @@ dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_por
 	w->n_out = 0;
 	if (n_done > 0)
 		rte_pktmbuf_free_bulk(done, n_done);
+}
+
+void
+dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_port *in,
+	struct rte_mbuf **pkts, uint16_t n, uint64_t now)
+{
+	pipeline(s, w, in, pkts, n, now, NULL);
+}
+
+void
+dp_trace(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_port *in,
+	struct rte_mbuf *m, uint64_t now, struct dp_trace *tr)
+{
+	tr->n = 0;
+	pipeline(s, w, in, &m, 1, now, tr);
 }
 
 /* --- worker lcore --- */

@@ -305,6 +305,63 @@ struct dp_worker *dp_worker_get(unsigned id); /* for tests */
 void dp_process(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_port *in,
 	struct rte_mbuf **pkts, uint16_t n, uint64_t now);
 /*
+ * Packet trace: the steps one frame takes through the same pipeline the
+ * workers run (dp_process() and dp_trace() are one function compiled twice;
+ * the trace's copy writes nothing the workers own: no learning, no event,
+ * no transmit). Control renders the steps as text.
+ */
+enum dp_trace_type {
+	DP_TR_RX, /* received on port; arg: length */
+	DP_TR_VLAN, /* belongs to VLAN vid in the switch (0 untagged) */
+	DP_TR_SOURCE, /* a VM's source check; arg: enum dp_trace_source */
+	DP_TR_BEACON, /* a teaming beacon: consumed */
+	DP_TR_LEARN, /* from an uplink: its source would be learned on port */
+	DP_TR_FLOOD, /* broadcast/multicast; arg: VM ports of the VLAN */
+	DP_TR_STATIC, /* the destination is local VM port port */
+	DP_TR_OTHER_VLAN, /* the destination MAC is local VM port port's, which does not carry vid
+			   */
+	DP_TR_LEARNED, /* the destination was learned behind port */
+	DP_TR_UNKNOWN, /* unknown unicast */
+	DP_TR_TAPS, /* arg: promiscuous or learning ports that get a copy */
+	DP_TR_UPLINKS, /* arg: uplinks teaming sends it out of (its port group's policy) */
+	DP_TR_OUT, /* to port, tagged vid (0: untagged), arg: enum dp_drop when it would not
+		    * leave (peer down, MAC changes), else -1 */
+	DP_TR_DROP, /* dropped; arg: enum dp_drop */
+};
+
+enum dp_trace_source {
+	DP_TR_SRC_OWN, /* the port's effective MAC */
+	DP_TR_SRC_FORGED_OK, /* another source, forged transmits accept */
+	DP_TR_SRC_LEARNED, /* learned behind the port (MAC learning) */
+	DP_TR_SRC_WOULD_LEARN, /* would be learned now */
+	DP_TR_SRC_UNLEARNED, /* beyond the MAC limit, passed unlearned (allow) */
+};
+
+struct dp_trace_step {
+	uint8_t type; /* enum dp_trace_type */
+	uint16_t port; /* a port index, where the step names one */
+	uint16_t vid; /* a VLAN ID, where the step names one */
+	int32_t arg; /* per type, see enum dp_trace_type */
+};
+
+#define DP_TRACE_MAX 64
+struct dp_trace {
+	unsigned n; /* steps used */
+	struct dp_trace_step step[DP_TRACE_MAX];
+};
+
+/*
+ * Trace frame m received on port in (m is consumed): w from
+ * dp_trace_worker_new() (control's own, never a real worker's), the
+ * published snapshot. Main lcore.
+ */
+void dp_trace(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_port *in,
+	struct rte_mbuf *m, uint64_t now, struct dp_trace *tr);
+/* A worker state for dp_trace() (reads worker 0's learned tables). NULL when out of memory. */
+struct dp_worker *dp_trace_worker_new(void);
+void dp_trace_worker_free(struct dp_worker *w);
+
+/*
  * Release what the shaping queues of s's shaped ports have credit for at
  * time now (ingress frames go through dp_process(), egress frames to their
  * port). The worker loop calls it every round. Worker lcore, RCU read side.

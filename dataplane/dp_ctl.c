@@ -374,6 +374,25 @@ dp_port_stats_get(uint16_t port, struct dp_port_stats *out)
 	}
 }
 
+struct dp_worker *
+dp_trace_worker_new(void)
+{
+	struct dp_worker *w = rte_zmalloc("portico_trace", sizeof(*w), RTE_CACHE_LINE_SIZE);
+
+	if (w == NULL)
+		return NULL;
+	w->id = 0; /* reads worker 0's learned tables; writes none of them */
+	w->tsc_hz = rte_get_tsc_hz();
+	memset(w->slot_of, 0xff, sizeof(w->slot_of));
+	return w;
+}
+
+void
+dp_trace_worker_free(struct dp_worker *w)
+{
+	rte_free(w);
+}
+
 int
 dp_inject(uint16_t port, struct rte_mbuf *m)
 {

@@ -1213,6 +1213,54 @@ test_mirror(void **state)
 	a->mir_on = 0;
 }
 
+/* --- packet trace --- */
+
+static bool
+has_step(const struct dp_trace *tr, enum dp_trace_type type, uint16_t port, int32_t arg)
+{
+	for (unsigned i = 0; i < tr->n; i++)
+		if (tr->step[i].type == type && tr->step[i].port == port && tr->step[i].arg == arg)
+			return true;
+	return false;
+}
+
+static void
+test_trace(void **state)
+{
+	struct dp_worker *tw = dp_trace_worker_new();
+	struct dp_port_stats b0, b1;
+	struct dp_trace tr;
+	uint8_t a[6], c[6], d[6];
+
+	assert_non_null(tw);
+	mac_of(0, a), mac_of(2, c), mac_of(3, d);
+	dp_port_stats_get(3, &b0);
+	/* c -> d on VST 10: the local lookup, delivered untagged; nothing sent. */
+	dp_trace(snap, tw, snap->ports[2], mk(d, c, false, 0, 60, 1), 1, &tr);
+	assert_true(has_step(&tr, DP_TR_STATIC, 3, 0));
+	assert_true(has_step(&tr, DP_TR_OUT, 3, -1));
+	counts((unsigned[]){0, 0, 0, 0, 0, 0, 0});
+	dp_port_stats_get(3, &b1);
+	assert_int_equal(b1.tx_packets, b0.tx_packets);
+	/* c -> a: a is on VLAN 0: said, then out of the uplink tagged 10. */
+	dp_trace(snap, tw, snap->ports[2], mk(a, c, false, 0, 60, 2), 1, &tr);
+	assert_true(has_step(&tr, DP_TR_OTHER_VLAN, 0, 0));
+	assert_true(has_step(&tr, DP_TR_UPLINKS, 2, 1));
+	for (unsigned i = 0; i < tr.n; i++)
+		if (tr.step[i].type == DP_TR_OUT)
+			assert_int_equal(tr.step[i].vid, 10);
+	/* A tagged frame from a VST port: the drop and its reason. */
+	dp_trace(snap, tw, snap->ports[2], mk(d, c, true, 7, 64, 3), 1, &tr);
+	assert_true(has_step(&tr, DP_TR_DROP, 2, DP_DROP_VLAN_TAGGED));
+	/* A broadcast from the uplink learns nothing in a trace. */
+	dp_trace(snap, tw, snap->ports[UPLINK], mk(bcast, ext2, true, 10, 64, 4), 1, &tr);
+	assert_true(has_step(&tr, DP_TR_LEARN, UPLINK, 0));
+	assert_int_equal(fdb_lookup(snap->vswitches[0].learned[0], fdb_key(10, (const void *)ext2)),
+		FDB_MISS);
+	counts((unsigned[]){0, 0, 0, 0, 0, 0, 0});
+	dp_trace_worker_free(tw);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1239,6 +1287,7 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_shaping_police, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shaping_shape, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mirror, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_team_port_id, setup_team, teardown),
 		cmocka_unit_test_setup_teardown(test_team_hashes, setup_team, teardown),
 		cmocka_unit_test_setup_teardown(test_team_order, setup_team, teardown),
