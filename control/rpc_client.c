@@ -310,9 +310,37 @@ ctl_client_connect_tls(struct ctl_client *c, const char *hostport, const struct 
 	return 0;
 }
 
-/* Send all of buf before the deadline. */
+/*
+ * sendmsg() of buf with descriptor fd (SCM_RIGHTS): the descriptor goes with
+ * the first byte the kernel takes.
+ */
+static ssize_t
+send_with_fd(int sock, const char *buf, size_t len, int fd)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctrl;
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = ctrl.buf,
+		.msg_controllen = sizeof(ctrl.buf),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+
+	memset(ctrl.buf, 0, sizeof(ctrl.buf));
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(fd));
+	return sendmsg(sock, &msg, MSG_NOSIGNAL);
+}
+
+/* Send all of buf before the deadline; fd (>= 0) is passed with it (unix socket only). */
 static int
-send_all(struct ctl_client *c, const char *buf, size_t len, int64_t deadline)
+send_all(struct ctl_client *c, const char *buf, size_t len, int fd, int64_t deadline)
 {
 	size_t off = 0;
 	ssize_t n;
@@ -331,9 +359,13 @@ send_all(struct ctl_client *c, const char *buf, size_t len, int64_t deadline)
 				return ret;
 			continue;
 		}
-		n = send(c->fd, buf + off, len - off, MSG_NOSIGNAL);
+		if (fd >= 0)
+			n = send_with_fd(c->fd, buf + off, len - off, fd);
+		else
+			n = send(c->fd, buf + off, len - off, MSG_NOSIGNAL);
 		if (n > 0) {
 			off += (size_t)n;
+			fd = -1; /* it went with those bytes */
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -469,6 +501,13 @@ int
 ctl_client_call(
 	struct ctl_client *c, const char *method, json_t *params, json_t **result, json_t **error)
 {
+	return ctl_client_call_fd(c, method, params, -1, result, error);
+}
+
+int
+ctl_client_call_fd(struct ctl_client *c, const char *method, json_t *params, int fd,
+	json_t **result, json_t **error)
+{
 	json_t *req = NULL;
 	char *text = NULL;
 	size_t len, line_len = 0;
@@ -484,7 +523,8 @@ ctl_client_call(
 		return -ENOTCONN;
 	}
 	if (method == NULL ||
-		(params != NULL && !json_is_object(params) && !json_is_array(params))) {
+		(params != NULL && !json_is_object(params) && !json_is_array(params)) ||
+		(fd >= 0 && c->ssl != NULL)) {
 		set_err(c, "invalid method or params");
 		return -EINVAL;
 	}
@@ -510,7 +550,7 @@ ctl_client_call(
 	len = strlen(text);
 	text[len] = '\n'; /* overwrites the NUL: text is now len + 1 bytes */
 
-	sret = send_all(c, text, len + 1, deadline);
+	sret = send_all(c, text, len + 1, fd, deadline);
 	ret = recv_line(c, deadline, &line_len);
 	if (sret < 0 && ret < 0) {
 		/* The daemon may have replied (e.g. "request too long") and

@@ -79,6 +79,14 @@ int ctl_client_connect_tls(struct ctl_client *c, const char *hostport,
 int ctl_client_call(
 	struct ctl_client *c, const char *method, json_t *params, json_t **result, json_t **error);
 
+/*
+ * ctl_client_call(), passing descriptor fd (SCM_RIGHTS) with the request: the
+ * daemon gets its own copy, the caller keeps fd. Unix sockets only (-EINVAL
+ * over TLS).
+ */
+int ctl_client_call_fd(struct ctl_client *c, const char *method, json_t *params, int fd,
+	json_t **result, json_t **error);
+
 /* Close the connection and free the client's buffers. Safe to call twice. */
 void ctl_client_close(struct ctl_client *c);
 

@@ -2,7 +2,8 @@
 /*
  * Unix socket server for the JSON-RPC control protocol: non-blocking, one
  * poll() over the listener and the clients, a bounded input line and a
- * bounded output buffer per client.
+ * bounded output buffer per client. Clients may pass descriptors with a
+ * request (SCM_RIGHTS); the request's handler takes them or they are closed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +28,11 @@
 
 struct client {
 	int fd;
+	uint64_t token; /* names the client (ctl_server_client()); 0 while the slot is free */
+	uid_t uid; /* the peer's credentials, at accept */
+	gid_t gid;
+	int fds[CTL_MAX_PASSED_FDS]; /* descriptors passed, for the next request line */
+	unsigned n_fds;
 	char *in; /* bytes received, not yet a full line */
 	size_t in_len;
 	size_t in_cap;
@@ -43,11 +49,23 @@ struct ctl_server {
 	void *arg;
 	gid_t group; /* the "portico" group, or (gid_t)-1 */
 	struct client clients[CTL_MAX_CLIENTS];
+	uint64_t next_token; /* the token of the next client accepted */
+	struct client *current; /* the client whose request is being handled, or NULL */
 };
+
+static void
+client_close_fds(struct client *c)
+{
+	for (unsigned i = 0; i < c->n_fds; i++)
+		if (c->fds[i] >= 0)
+			close(c->fds[i]);
+	c->n_fds = 0;
+}
 
 static void
 client_close(struct client *c)
 {
+	client_close_fds(c);
 	close(c->fd);
 	free(c->in);
 	free(c->out);
@@ -55,9 +73,9 @@ client_close(struct client *c)
 	c->fd = -1;
 }
 
-/* Is the peer root or a member of the portico group? */
+/* Is the peer root or a member of the portico group? cred: its credentials. */
 static bool
-peer_allowed(const struct ctl_server *srv, int fd)
+peer_allowed(const struct ctl_server *srv, int fd, struct ucred *out)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
@@ -67,6 +85,7 @@ peer_allowed(const struct ctl_server *srv, int fd)
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
 		return false;
+	*out = cred;
 	if (cred.uid == 0)
 		return true;
 	if (srv->group == (gid_t)-1)
@@ -101,6 +120,7 @@ ctl_server_new(const char *path, ctl_handler_fn fn, void *arg, char *err)
 	}
 	for (i = 0; i < CTL_MAX_CLIENTS; i++)
 		srv->clients[i].fd = -1;
+	srv->next_token = 1;
 	srv->fn = fn;
 	srv->arg = arg;
 	gr = getgrnam("portico");
@@ -199,14 +219,62 @@ client_answer(struct ctl_server *srv, struct client *c, const char *line, size_t
 {
 	char *resp;
 
-	if (c->closing)
+	if (c->closing) {
+		client_close_fds(c);
 		return; /* its output overflowed or failed: no more work for it */
+	}
+	srv->current = c;
 	resp = srv->fn(line, len, srv->arg);
+	srv->current = NULL;
+	client_close_fds(c); /* those the request did not take */
 
 	if (resp != NULL) {
 		client_queue(c, resp, strlen(resp));
 		free(resp);
 	}
+}
+
+/*
+ * recv() that also takes the descriptors passed with the bytes (SCM_RIGHTS):
+ * they wait in c->fds for the next request line; beyond CTL_MAX_PASSED_FDS
+ * they are closed.
+ */
+static ssize_t
+client_recv(struct client *c, void *buf, size_t len)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * CTL_MAX_PASSED_FDS)];
+	} ctrl;
+	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = ctrl.buf,
+		.msg_controllen = sizeof(ctrl.buf),
+	};
+	struct cmsghdr *cm;
+	ssize_t n = recvmsg(c->fd, &msg, MSG_CMSG_CLOEXEC);
+
+	if (n < 0)
+		return n;
+	for (cm = CMSG_FIRSTHDR(&msg); cm != NULL; cm = CMSG_NXTHDR(&msg, cm)) {
+		size_t nfd;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < nfd; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
+			if (c->n_fds < CTL_MAX_PASSED_FDS)
+				c->fds[c->n_fds++] = fd;
+			else
+				close(fd);
+		}
+	}
+	return n;
 }
 
 /*
@@ -235,7 +303,7 @@ client_read(struct ctl_server *srv, struct client *c)
 			c->in = p;
 			c->in_cap = cap;
 		}
-		n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
+		n = client_recv(c, c->in + c->in_len, c->in_cap - c->in_len);
 		if (n == 0) {
 			/* EOF: a last line without its newline still counts. */
 			if (c->in_len > 0)
@@ -276,11 +344,12 @@ accept_clients(struct ctl_server *srv)
 {
 	for (;;) {
 		int fd = accept4(srv->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct ucred cred = {0};
 		int i;
 
 		if (fd < 0)
 			return;
-		if (!peer_allowed(srv, fd)) {
+		if (!peer_allowed(srv, fd, &cred)) {
 			static const char msg[] =
 				"{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":"
 				"-32001,\"message\":\"permission denied: not root "
@@ -299,6 +368,9 @@ accept_clients(struct ctl_server *srv)
 			continue;
 		}
 		srv->clients[i].fd = fd;
+		srv->clients[i].token = srv->next_token++;
+		srv->clients[i].uid = cred.uid;
+		srv->clients[i].gid = cred.gid;
 	}
 }
 
@@ -337,4 +409,43 @@ ctl_server_poll(struct ctl_server *srv, int timeout_ms)
 	}
 	if (pfd[0].revents & POLLIN)
 		accept_clients(srv);
+}
+
+int
+ctl_server_take_fd(struct ctl_server *srv)
+{
+	struct client *c = srv->current;
+	int fd;
+
+	if (c == NULL || c->n_fds == 0)
+		return -1;
+	fd = c->fds[0];
+	memmove(c->fds, c->fds + 1, (c->n_fds - 1) * sizeof(c->fds[0]));
+	c->n_fds--;
+	return fd;
+}
+
+uint64_t
+ctl_server_client(const struct ctl_server *srv)
+{
+	return srv->current != NULL ? srv->current->token : 0;
+}
+
+int
+ctl_server_client_cred(const struct ctl_server *srv, uid_t *uid, gid_t *gid)
+{
+	if (srv->current == NULL)
+		return -ENOENT;
+	*uid = srv->current->uid;
+	*gid = srv->current->gid;
+	return 0;
+}
+
+bool
+ctl_server_client_alive(const struct ctl_server *srv, uint64_t token)
+{
+	for (unsigned i = 0; token != 0 && i < CTL_MAX_CLIENTS; i++)
+		if (srv->clients[i].fd >= 0 && srv->clients[i].token == token)
+			return !srv->clients[i].closing;
+	return false;
 }

@@ -8,10 +8,14 @@
 #ifndef PORTICO_CONTROL_SERVER_H
 #define PORTICO_CONTROL_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #define CTL_LINE_MAX (1u << 20) /* longest request line */
 #define CTL_MAX_CLIENTS 64
+#define CTL_MAX_PASSED_FDS 4 /* descriptors a client may pass with one request */
 
 struct ctl_server;
 
@@ -32,5 +36,27 @@ void ctl_server_free(struct ctl_server *srv); /* NULL no-op; unlinks the socket 
 
 /* Wait up to timeout_ms for activity and serve it. Main lcore. */
 void ctl_server_poll(struct ctl_server *srv, int timeout_ms);
+
+/*
+ * Passing descriptors: a client may send file descriptors (SCM_RIGHTS) with
+ * a request, in the same sendmsg() as its line, with no other request in
+ * flight on that connection (the CLI's `capture start -w -` passes its
+ * stdout). They belong to the next request line the server completes; while
+ * that request's handler runs, ctl_server_take_fd() hands them out, and those
+ * not taken are closed when it returns.
+ */
+
+/* The next descriptor passed with the request being handled (now the caller's), or -1. */
+int ctl_server_take_fd(struct ctl_server *srv);
+
+/*
+ * The client whose request is being handled: a token (never 0, never
+ * reused) and its credentials (SO_PEERCRED). 0 / -ENOENT outside a handler.
+ */
+uint64_t ctl_server_client(const struct ctl_server *srv);
+int ctl_server_client_cred(const struct ctl_server *srv, uid_t *uid, gid_t *gid);
+
+/* Whether the client named by token is still connected (and not closing). */
+bool ctl_server_client_alive(const struct ctl_server *srv, uint64_t token);
 
 #endif /* PORTICO_CONTROL_SERVER_H */
