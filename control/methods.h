@@ -9,10 +9,13 @@
 #include "control/apply.h"
 #include "control/rpc.h"
 
+struct ctl_capture;
+
 /* What the methods work on. */
 struct ctl_daemon {
 	struct ctl_rt *rt; /* the running state */
 	const char *state_path; /* where every change is saved; NULL: not saved */
+	struct ctl_capture *cap; /* the captures (control/capture.h: capture.* methods) */
 };
 
 /* The method table, NULL-name terminated. */

@@ -25,7 +25,9 @@
 #include <rte_log.h>
 
 #include "control/apply.h"
+#include "control/capture.h"
 #include "control/methods.h"
+#include "control/rates.h"
 #include "control/server.h"
 
 #define DEFAULT_CONFIG "/var/lib/portico/porticod.json"
@@ -88,10 +90,32 @@ has_arg(int argc, char **argv, const char *const *names)
 	return false;
 }
 
+/* Every method porticod serves: methods.c's and capture.c's, NULL-name terminated. */
+static struct ctl_method *methods;
+
+static int
+methods_init(void)
+{
+	static const struct ctl_method *const tables[] = {ctl_methods, ctl_capture_methods};
+	size_t n = 0;
+
+	for (size_t t = 0; t < RTE_DIM(tables); t++)
+		for (const struct ctl_method *m = tables[t]; m->name != NULL; m++)
+			n++;
+	methods = calloc(n + 1, sizeof(*methods));
+	if (methods == NULL)
+		return -ENOMEM;
+	n = 0;
+	for (size_t t = 0; t < RTE_DIM(tables); t++)
+		for (const struct ctl_method *m = tables[t]; m->name != NULL; m++)
+			methods[n++] = *m;
+	return 0;
+}
+
 static char *
 handle(const char *line, size_t len, void *arg)
 {
-	return ctl_rpc_handle(ctl_methods, arg, line, len);
+	return ctl_rpc_handle(methods, arg, line, len);
 }
 
 int
@@ -113,7 +137,7 @@ main(int argc, char **argv)
 	struct ctl_server *srv = NULL;
 	struct ctl_daemon daemon = {0};
 	char *eal_argv[128];
-	int eal_argc = 0, opt, ret, status = EXIT_FAILURE;
+	int eal_argc = 0, opt, ret, status = EXIT_FAILURE, cap_timeout = -1;
 	int n_extra;
 
 	while ((opt = getopt_long(argc, argv, "c:s:l:hV", opts, NULL)) != -1) {
@@ -208,21 +232,36 @@ main(int argc, char **argv)
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	signal(SIGPIPE, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN); /* a capture's reader that quits is EPIPE, not death */
 	srv = ctl_server_new(socket_path, handle, &daemon, err);
 	if (srv == NULL) {
 		fprintf(stderr, "porticod: control socket: %s\n", err);
 		goto rt;
 	}
+	daemon.cap = ctl_capture_new(daemon.rt, srv);
+	if (daemon.cap == NULL || methods_init() != 0) {
+		fprintf(stderr, "porticod: out of memory\n");
+		goto srv;
+	}
 	RTE_LOG(NOTICE, USER1, "porticod %s: %u worker(s), control socket %s, state %s\n",
 		PORTICO_VERSION, dp_n_workers(), socket_path, config_path);
 	while (!quit) {
-		ctl_server_poll(srv, ctl_rt_poll_timeout_ms(daemon.rt));
+		int timeout = ctl_rt_poll_timeout_ms(daemon.rt);
+
+		/* Running captures are written every CTL_CAP_POLL_MS. */
+		if (cap_timeout >= 0 && cap_timeout < timeout)
+			timeout = cap_timeout;
+		ctl_server_poll(srv, timeout);
 		ctl_rt_poll(daemon.rt);
+		cap_timeout = ctl_capture_poll(daemon.cap);
+		ctl_rates_poll(daemon.rt->index_used, ctl_now_ms() * 1000);
 	}
 	RTE_LOG(NOTICE, USER1, "porticod: shutting down\n");
 	status = EXIT_SUCCESS;
+srv:
+	ctl_capture_free(daemon.cap); /* before the server: a stream's client is looked up */
 	ctl_server_free(srv);
+	free(methods);
 rt:
 	ctl_rt_free(daemon.rt);
 dp:
