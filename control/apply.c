@@ -380,7 +380,12 @@ sec_compile(struct sec_port_cfg *sec, const struct pg_effective *e, const struct
 	const uint8_t *eff = ctl_rt_port_eff_mac(rp, c);
 
 	memset(sec, 0, sizeof(*sec));
-	memcpy(sec->eff_mac.addr_bytes, eff, sizeof(sec->eff_mac.addr_bytes));
+	{
+		struct rte_ether_addr m;
+
+		memcpy(m.addr_bytes, eff, sizeof(m.addr_bytes));
+		sec_set_eff_mac(sec, &m);
+	}
 	if (e->v[PG_F_FORGED_TRANSMITS] == 0)
 		sec->flags |= SEC_FORGED_REJECT;
 	if (e->v[PG_F_MAC_CHANGES] == 0 && memcmp(eff, c->mac, 6) != 0)

@@ -23,9 +23,10 @@
 #define AGE_BUDGET 4096 /* slots of a learned table a worker ages per second */
 
 /*
- * A test of the security or shaping policy on the packet path. Built with
- * -Dpolicy_path=false (DP_NO_POLICY) every such test is false and the code
- * behind it goes: the baseline bench/ measures their cost against.
+ * A test of the security, shaping, capture or mirror policy on the packet
+ * path. Built with -Dpolicy_path=false (DP_NO_POLICY) every such test is
+ * false and the code behind it goes: the baseline bench/ measures their
+ * cost against.
  */
 #ifdef DP_NO_POLICY
 #define POLICY(cond) 0
@@ -198,6 +199,29 @@ tx_owned(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_port 
 }
 
 /*
+ * Shape mode with an empty queue: the frames the buckets have credit for
+ * now, in order, pass at once (no queueing, no copy); returns how many.
+ * The rest wait behind them (the caller queues pkts[ret..n)), so order is
+ * kept. Worker lcore.
+ */
+static inline uint16_t
+shape_pass(const struct shp_profile *prof, struct shp_state *st, struct rte_mbuf **pkts, uint16_t n,
+	uint64_t now)
+{
+	uint64_t bytes = 0;
+	uint16_t k;
+
+	if (shp_queue_count(st) != 0)
+		return 0;
+	shp_refill(prof, st, now);
+	for (k = 0; k < n && shp_take(prof, st, pkts[k]->pkt_len); k++)
+		bytes += pkts[k]->pkt_len;
+	st->stats.conform_packets += k;
+	st->stats.conform_bytes += bytes;
+	return k;
+}
+
+/*
  * Egress shaping of a slot toward VM port p. Police: the slot keeps the
  * conforming frames. Shape: copies of the frames go to this worker's queue
  * (the originals may be flooded elsewhere and tagged in place after this)
@@ -211,7 +235,7 @@ out_shape(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_port
 	const struct shp_profile *prof = &p->shp[DP_DIR_OUT];
 	struct dp_port_stats *ps = &w->stats[p->index];
 	struct rte_mbuf *copies[DP_BURST];
-	uint16_t k, i, room;
+	uint16_t k, i, room, pass;
 
 	if (prof->mode == SHP_MODE_POLICE) {
 		k = shp_police(prof, st, o->pkts, o->n, now);
@@ -221,18 +245,26 @@ out_shape(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_port
 		o->n = k;
 		return;
 	}
-	room = (uint16_t)RTE_MIN((uint32_t)o->n, st->q_size - shp_queue_count(st));
+	/* What has credit now leaves with the slot, the rest waits (copied). */
+	pass = shape_pass(prof, st, o->pkts, o->n, now);
+	if (likely(pass == o->n))
+		return;
+	room = (uint16_t)RTE_MIN((uint32_t)(o->n - pass), st->q_size - shp_queue_count(st));
 	for (k = 0; k < room; k++) {
-		copies[k] = rte_pktmbuf_copy(o->pkts[k], dp.mp, 0, UINT32_MAX);
+		copies[k] = rte_pktmbuf_copy(o->pkts[pass + k], dp.mp, 0, UINT32_MAX);
 		if (unlikely(copies[k] == NULL))
 			break;
 	}
 	i = shp_shape_enqueue(st, copies, k); /* all fit: room was checked */
-	ps->drops[DP_DROP_SHAPING_QUEUE_FULL] += o->n - i;
-	o->n = 0;
-	k = shp_shape_release(prof, st, now, copies, DP_BURST);
-	if (k > 0)
-		tx_owned(s, w, p, copies, k, now);
+	ps->drops[DP_DROP_SHAPING_QUEUE_FULL] += o->n - pass - i;
+	for (i = pass; i < o->n; i++)
+		o->bytes -= o->pkts[i]->pkt_len;
+	o->n = pass;
+	if (pass == 0) {
+		k = shp_shape_release(prof, st, now, copies, DP_BURST);
+		if (k > 0)
+			tx_owned(s, w, p, copies, k, now);
+	}
 }
 
 /* Send one slot and count what the port took. */
@@ -253,9 +285,9 @@ out_send(const struct dp_snapshot *s, struct dp_worker *w, struct dp_out *o, uin
 
 	if (likely(*p->up && !POLICY(p->sec.flags & SEC_RX_BLOCKED))) {
 		/* What leaves, as it leaves (tagged or not): before an ethdev frees it. */
-		if (unlikely(p->cap != NULL))
+		if (unlikely(POLICY(p->cap != NULL)))
 			cap_offer(p->cap, w->id, o->pkts, o->n, CAP_DIR_OUT, now);
-		if (unlikely(p->mir_on & (1u << DP_DIR_OUT)))
+		if (unlikely(POLICY(p->mir_on & (1u << DP_DIR_OUT))))
 			mirror(s, w, &p->mirror[DP_DIR_OUT], o->pkts, o->n);
 		sent = p->ops->tx(
 			p->priv, p->n_queues == 1 ? 0 : w->id % p->n_queues, o->pkts, o->n);
@@ -465,9 +497,9 @@ pipeline(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_port 
 	const struct fdb_entry *last_se = NULL;
 
 	/* What came in, as it came in (after ingress shaping): before tags are stripped. */
-	if (unlikely(tr == NULL && in->cap != NULL))
+	if (unlikely(tr == NULL && POLICY(in->cap != NULL)))
 		cap_offer(in->cap, w->id, pkts, n, CAP_DIR_IN, now);
-	if (unlikely(tr == NULL && (in->mir_on & (1u << DP_DIR_IN))))
+	if (unlikely(tr == NULL && POLICY(in->mir_on & (1u << DP_DIR_IN))))
 		mirror(s, w, &in->mirror[DP_DIR_IN], pkts, n);
 
 	for (i = 0; i < n; i++) {
@@ -519,8 +551,7 @@ pipeline(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_port 
 		}
 		if (!from_uplink) {
 			/* Forged transmits, MAC learning: only when the source is not the VM's. */
-			if (unlikely(POLICY(
-				    !rte_is_same_ether_addr(&eth->src_addr, &in->sec.eff_mac)))) {
+			if (unlikely(POLICY(sec_src_key(eth) != in->sec.eff_key))) {
 				why = vm_source(w, in, learned, vid, &eth->src_addr, tr);
 				if (why != DP_DROP_MAX)
 					goto drop;
@@ -812,11 +843,17 @@ dp_ingress_shape(struct dp_worker *w, const struct dp_port *p, struct rte_mbuf *
 	enum dp_drop why;
 	uint16_t k, i;
 
+	uint16_t pass = 0;
+
 	if (prof->mode == SHP_MODE_POLICE) {
 		k = shp_police(prof, st, pkts, n, now);
 		why = DP_DROP_SHAPING_EXCEED;
 	} else {
-		k = shp_shape_enqueue(st, pkts, n);
+		/* What has credit now goes on at once; the rest waits behind it. */
+		pass = shape_pass(prof, st, pkts, n, now);
+		if (likely(pass == n))
+			return n;
+		k = pass + shp_shape_enqueue(st, pkts + pass, n - pass);
 		why = DP_DROP_SHAPING_QUEUE_FULL;
 	}
 	if (unlikely(k < n)) {
@@ -827,7 +864,7 @@ dp_ingress_shape(struct dp_worker *w, const struct dp_port *p, struct rte_mbuf *
 		ps->drops[why] += n - k;
 		rte_pktmbuf_free_bulk(pkts + k, n - k);
 	}
-	return prof->mode == SHP_MODE_POLICE ? k : 0;
+	return prof->mode == SHP_MODE_POLICE ? k : pass;
 }
 
 /* Release what a shaped port's queues have credit for, both directions. */

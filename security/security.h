@@ -27,6 +27,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <string.h>
+
+#include <rte_byteorder.h>
 #include <rte_ether.h>
 
 /* What a port's policy asks of the packet path. */
@@ -65,6 +68,7 @@ struct sec_port_cfg {
 	uint32_t flags; /* enum sec_flag bits */
 	uint32_t mac_limit; /* SEC_MAC_LEARNING: most sources learned behind the port */
 	struct rte_ether_addr eff_mac; /* the MAC the guest uses (starts as the configured one) */
+	uint64_t eff_key; /* eff_mac's 6 bytes as loaded by sec_src_key(): one compare per frame */
 	struct sec_storm_cfg storm[SEC_STORM_MAX]; /* by enum sec_storm_class */
 };
 
@@ -107,6 +111,27 @@ sec_storm_admit(const struct sec_storm_cfg *cfg, struct sec_storm_state *st, uin
 	}
 	st->credit = credit - cfg->cost;
 	return true;
+}
+
+/* The source MAC of an Ethernet frame (at least 14 bytes) as one integer. */
+static inline uint64_t
+sec_src_key(const struct rte_ether_hdr *eth)
+{
+	uint64_t k;
+
+	/* Bytes 6..13: the source and the ethertype; only the source is kept. */
+	memcpy(&k, &eth->src_addr, sizeof(k));
+	return k & (rte_cpu_to_be_64(UINT64_C(0xffffffffffff0000)));
+}
+
+/* Set cfg->eff_mac and the key the packet path compares with. */
+static inline void
+sec_set_eff_mac(struct sec_port_cfg *cfg, const struct rte_ether_addr *mac)
+{
+	struct rte_ether_hdr h = {.src_addr = *mac};
+
+	cfg->eff_mac = *mac;
+	cfg->eff_key = sec_src_key(&h);
 }
 
 /*

@@ -537,11 +537,14 @@ sec_set(unsigned port, uint32_t flags, const uint8_t *eff)
 {
 	struct dp_port *p = snap->ports[port];
 
+	struct rte_ether_addr m;
+
 	p->sec.flags = flags;
 	if (eff != NULL)
-		memcpy(p->sec.eff_mac.addr_bytes, eff, 6);
+		memcpy(m.addr_bytes, eff, 6);
 	else
-		mac_of(port, p->sec.eff_mac.addr_bytes);
+		mac_of(port, m.addr_bytes);
+	sec_set_eff_mac(&p->sec, &m);
 	assert_int_equal(dp_vswitch_build_flood(snap, 0), 0);
 	return p;
 }
@@ -971,7 +974,7 @@ setup_team(void **state)
 		} else {
 			vlan_port_cfg_init(&p->vlan, VLAN_MODE_NONE, 0, NULL, 0);
 			mac_of(i, mac.addr_bytes);
-			p->sec.eff_mac = mac;
+			sec_set_eff_mac(&p->sec, &mac);
 		}
 		snap->ports[i] = p;
 		if (i < 2)
