@@ -119,6 +119,7 @@ vswitch_free(struct ctl_rt_vswitch *v)
 		fdb_destroy(v->learned[w]);
 	fdb_destroy(v->mirror);
 	free(v->teams);
+	free(v->staged);
 	free(v);
 }
 
@@ -456,7 +457,9 @@ shaping_compile(struct dp_port *p, const struct pg_effective *e, uint32_t mtu,
 			/* Off, with values that do not make a profile: drain at the defaults. */
 			shp_profile_init(&p->shp[d], &drain, hz);
 		}
-		for (unsigned w = 0; w < dp_n_workers() && rp->shp[d][w] == NULL; w++) {
+		for (unsigned w = 0; w < dp_n_workers(); w++) {
+			if (rp->shp[d][w] != NULL)
+				continue;
 			rp->shp[d][w] = shp_state_create(
 				SHP_QUEUE_DEFAULT, &p->shp[d], rte_rdtsc(), (int)rte_socket_id());
 			if (rp->shp[d][w] == NULL) {
@@ -481,6 +484,9 @@ struct resolved {
 	struct ctl_rt_uplink *up[MAX_UPLINKS_ALL];
 	struct ctl_rt_port *pt[CTL_MAX_PORTS];
 	uint8_t mirror_slot[CTL_MAX_MIRRORS]; /* cfg->mirrors[i]'s stable number */
+	/* The numbers' owners and counter bases once published (mirror_slots()): */
+	char mirror_name[DP_MAX_MIRRORS][CTL_NAME_MAX];
+	uint64_t mirror_base[DP_MAX_MIRRORS][2];
 };
 
 /* The dataplane index of port or uplink name in cfg (resolved), or NO_PORT. */
@@ -533,25 +539,26 @@ _Static_assert(CTL_MAX_MIRRORS <= DP_MAX_MIRRORS, "a number per mirroring sessio
 
 /*
  * Give each session of cfg a stable number (its counters): kept by name; a
- * new one takes a free number, its counters starting from there.
+ * new one takes a free number, its counters starting from there. Into r:
+ * rt changes only when the snapshot is published (publish()).
  */
 static void
-mirror_slots(struct ctl_rt *rt, const struct ctl_config *cfg, struct resolved *r)
+mirror_slots(const struct ctl_rt *rt, const struct ctl_config *cfg, struct resolved *r)
 {
 	bool used[DP_MAX_MIRRORS] = {false};
 	unsigned i, k;
 
+	memset(r->mirror_name, 0, sizeof(r->mirror_name));
+	memcpy(r->mirror_base, rt->mirror_base, sizeof(r->mirror_base));
 	for (i = 0; i < cfg->n_mirrors; i++) {
 		r->mirror_slot[i] = DP_MAX_MIRRORS;
 		for (k = 0; k < DP_MAX_MIRRORS; k++)
 			if (strcmp(rt->mirror_slot[k], cfg->mirrors[i].name) == 0) {
 				r->mirror_slot[i] = (uint8_t)k;
 				used[k] = true;
+				memcpy(r->mirror_name[k], rt->mirror_slot[k], CTL_NAME_MAX);
 			}
 	}
-	for (k = 0; k < DP_MAX_MIRRORS; k++)
-		if (!used[k])
-			rt->mirror_slot[k][0] = '\0'; /* its session is gone */
 	for (i = 0; i < cfg->n_mirrors; i++) {
 		if (r->mirror_slot[i] != DP_MAX_MIRRORS)
 			continue;
@@ -559,8 +566,8 @@ mirror_slots(struct ctl_rt *rt, const struct ctl_config *cfg, struct resolved *r
 			;
 		used[k] = true;
 		r->mirror_slot[i] = (uint8_t)k;
-		snprintf(rt->mirror_slot[k], CTL_NAME_MAX, "%s", cfg->mirrors[i].name);
-		dp_mirror_stats(k, &rt->mirror_base[k][0], &rt->mirror_base[k][1]);
+		snprintf(r->mirror_name[k], CTL_NAME_MAX, "%s", cfg->mirrors[i].name);
+		dp_mirror_stats(k, &r->mirror_base[k][0], &r->mirror_base[k][1]);
 	}
 }
 
@@ -599,6 +606,9 @@ compile(const struct ctl_config *cfg, const struct resolved *r, char *err)
 		if (d->statics == NULL)
 			goto nomem;
 		struct ctl_rt_uplink *slots[DP_MAX_UPLINKS] = {0};
+
+		for (j = 0; j < DP_MAX_UPLINKS; j++)
+			d->uplinks[j] = DP_NO_UPLINK;
 
 		for (j = 0; j < vs->n_uplinks; j++) {
 			struct ctl_rt_uplink *u = r->up[k++];
@@ -826,11 +836,15 @@ publish(struct ctl_rt *rt, const struct plan *pl, const struct ctl_config *cfg, 
 	resolve(rt, pl, cfg, r);
 	mirror_slots(rt, cfg, r);
 	s = compile(cfg, r, err);
+	if (s != NULL) {
+		dp_publish(s);
+		memcpy(rt->mirror_slot, r->mirror_name, sizeof(rt->mirror_slot));
+		memcpy(rt->mirror_base, r->mirror_base, sizeof(rt->mirror_base));
+	}
+	for (unsigned i = 0; i < cfg->n_vswitches; i++)
+		ctl_teams_commit(r->vs[i], s != NULL);
 	free(r);
-	if (s == NULL)
-		return -ENOMEM;
-	dp_publish(s);
-	return 0;
+	return s == NULL ? -ENOMEM : 0;
 }
 
 /* Create next's new uplinks and ports: the conflicting ones, or the others. */

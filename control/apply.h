@@ -62,7 +62,12 @@ struct ctl_rt_vswitch {
 	struct fdb *mirror; /* control's view of learned MACs, from events; seen = learned at */
 	unsigned n_teams; /* entries in teams */
 	struct ctl_rt_team *teams; /* one per port group (control/teams.h) */
-	struct ctl_rt_uplink *slots[DP_MAX_UPLINKS]; /* uplinks by position, as last compiled */
+	struct ctl_rt_uplink *slots[DP_MAX_UPLINKS]; /* uplinks by position, as published */
+	/* What the last compile built, until it is published (ctl_teams_commit()): */
+	bool has_staged;
+	unsigned n_staged;
+	struct ctl_rt_team *staged;
+	struct ctl_rt_uplink *staged_slots[DP_MAX_UPLINKS];
 };
 
 struct ctl_rt {

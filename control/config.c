@@ -1744,7 +1744,8 @@ pvlans_from_json(const struct jctx *c, const json_t *arr, struct ctl_vswitch *vs
 			const char *t = json_string_value(json_object_get(se, "type"));
 
 			if (!json_is_object(se) || json_object_size(se) != 2 ||
-				!int_in(json_object_get(se, "vid"), 1, VLAN_ID_MAX) || t == NULL)
+				!int_in(json_object_get(se, "vid"), 1, VLAN_ID_MAX) || t == NULL ||
+				strlen(t) != json_string_length(json_object_get(se, "type")))
 				return jerr(c, "pvlans", "%s", shape);
 			pv->secondaries[j].vid =
 				(uint16_t)json_integer_value(json_object_get(se, "vid"));
@@ -2287,8 +2288,8 @@ ctl_port_to_json(const struct ctl_port *port)
  * Mirroring sessions.
  */
 
-static const char *const dir_names[] = {[CTL_DIR_IN] = "in", [CTL_DIR_OUT] = "out",
-	[CTL_DIR_BOTH] = "both"};
+static const char *const dir_names[] = {
+	[CTL_DIR_IN] = "in", [CTL_DIR_OUT] = "out", [CTL_DIR_BOTH] = "both"};
 
 const char *
 ctl_dir_name(uint8_t dir)
@@ -2343,10 +2344,13 @@ ctl_mirror_from_json(const json_t *obj, struct ctl_mirror *out, char *err)
 		if (!json_is_object(s) || json_object_size(s) != 1u + (d != NULL) ||
 			get_name(&c, "sources", json_object_get(s, "port"), NAME_PLAIN,
 				m.sources[i].port) < 0)
-			return jerr(&c, "sources", "entries are {\"port\": NAME, \"direction\": "
-						   "\"in\"|\"out\"|\"both\"}");
+			return jerr(&c, "sources",
+				"entries are {\"port\": NAME, \"direction\": "
+				"\"in\"|\"out\"|\"both\"}");
 		m.sources[i].dir = CTL_DIR_BOTH;
-		if (d != NULL && ctl_dir_parse(json_string_value(d), &m.sources[i].dir) < 0)
+		if (d != NULL &&
+			(ctl_dir_parse(json_string_value(d), &m.sources[i].dir) < 0 ||
+				strlen(json_string_value(d)) != json_string_length(d)))
 			return jerr(&c, "sources", "direction must be \"in\", \"out\" or \"both\"");
 		m.n_sources++;
 	}
@@ -2454,8 +2458,8 @@ validate_mirror(const struct ctl_config *cfg, const struct ctl_mirror *m, char *
 		return -EINVAL;
 	}
 	if (m->dst_port[0] != '\0' ? ctl_config_port(cfg, m->dst_port) == NULL
-				    : ctl_config_uplink(cfg, m->dst_uplink, NULL) == NULL ||
-			m->dst_vlan < 1 || m->dst_vlan > VLAN_ID_MAX) {
+				   : ctl_config_uplink(cfg, m->dst_uplink, NULL) == NULL ||
+				m->dst_vlan < 1 || m->dst_vlan > VLAN_ID_MAX) {
 		set_err(err, "mirror \"%s\": destination %s \"%s\" does not exist%s", m->name,
 			m->dst_port[0] != '\0' ? "port" : "uplink", dst,
 			m->dst_port[0] != '\0' ? "" : " (or its VLAN is not 1..4094)");
@@ -2471,8 +2475,9 @@ validate_mirror(const struct ctl_config *cfg, const struct ctl_mirror *m, char *
 			return -EINVAL;
 		}
 		if (strcmp(svs, vs) != 0) {
-			set_err(err, "mirror \"%s\": source \"%s\" is not on vSwitch \"%s\" of the "
-				     "destination",
+			set_err(err,
+				"mirror \"%s\": source \"%s\" is not on vSwitch \"%s\" of the "
+				"destination",
 				m->name, src, vs);
 			return -EINVAL;
 		}

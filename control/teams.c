@@ -168,12 +168,32 @@ ctl_teams_build(struct ctl_rt_vswitch *rv, const struct ctl_vswitch *vs,
 		d->teams[i] = t->compiled;
 	}
 	d->n_teams = (uint16_t)vs->n_portgroups;
-	free(rv->teams);
-	rv->teams = teams;
-	rv->n_teams = vs->n_portgroups;
+	/* Staged: the running teams change only once the snapshot is published. */
+	free(rv->staged);
+	rv->staged = teams;
+	rv->n_staged = vs->n_portgroups;
+	rv->has_staged = true;
 	for (j = 0; j < DP_MAX_UPLINKS; j++)
-		rv->slots[j] = j < vs->n_uplinks ? ups[j] : NULL;
+		rv->staged_slots[j] = j < vs->n_uplinks ? ups[j] : NULL;
 	return 0;
+}
+
+void
+ctl_teams_commit(struct ctl_rt_vswitch *rv, bool published)
+{
+	if (rv == NULL || !rv->has_staged)
+		return;
+	if (published) {
+		free(rv->teams);
+		rv->teams = rv->staged;
+		rv->n_teams = rv->n_staged;
+		memcpy(rv->slots, rv->staged_slots, sizeof(rv->slots));
+	} else {
+		free(rv->staged);
+	}
+	rv->staged = NULL;
+	rv->n_staged = 0;
+	rv->has_staged = false;
 }
 
 void
@@ -453,7 +473,13 @@ ctl_teams_poll(struct ctl_rt *rt)
 		}
 	}
 	if (!rt->republish) {
-		notify(rt, NULL); /* guests that (re)connected */
+		static uint64_t last_connect_scan;
+
+		/* Guests that (re)connected: a scan of every port, once a second. */
+		if (now - last_connect_scan >= 1000) {
+			last_connect_scan = now;
+			notify(rt, NULL);
+		}
 		return;
 	}
 	/* Keep the teams as published, to tell whose uplink moves. */

@@ -44,11 +44,18 @@ struct ctl_rt_team {
  * whose resolved policy, VLAN and uplinks did not change keeps its state
  * (failover history, beacons); the others get a new one. ups[slot] is the
  * runtime uplink at each position of vs's uplink list (NULL: not open).
- * Fills d->teams (one per port group, in vs's order). 0 or -ENOMEM /
- * -EINVAL with err.
+ * Fills d->teams (one per port group, in vs's order) and stages the new
+ * states in rv: ctl_teams_commit() once the snapshot is published (or
+ * not). 0 or -ENOMEM / -EINVAL with err.
  */
 int ctl_teams_build(struct ctl_rt_vswitch *rv, const struct ctl_vswitch *vs,
 	struct ctl_rt_uplink *const *ups, struct dp_vswitch *d, char *err);
+
+/*
+ * After a compile: make the staged teams the running ones (published true)
+ * or drop them (the snapshot was not published). NULL is a no-op.
+ */
+void ctl_teams_commit(struct ctl_rt_vswitch *rv, bool published);
 
 /* Give VM port p (port group pg_index of the vSwitch) its team in d. */
 void ctl_teams_port(const struct dp_vswitch *d, unsigned pg_index, struct dp_port *p);

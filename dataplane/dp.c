@@ -136,7 +136,8 @@ mirror(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_mirror 
 		const struct dp_port *d = s->ports[t->port];
 		uint16_t made = 0, sent = 0, i;
 
-		if (d == NULL || !*d->up) {
+		/* MAC changes = reject: nothing reaches the port, mirrored copies neither. */
+		if (d == NULL || !*d->up || (d->sec.flags & SEC_RX_BLOCKED)) {
 			w->mirror_dropped[t->session] += n;
 			continue;
 		}
@@ -370,7 +371,8 @@ vm_source(struct dp_worker *w, const struct dp_port *in, struct fdb *learned, ui
 		trace(tr, DP_TR_SOURCE, in->index, vid, DP_TR_SRC_LEARNED);
 		return DP_DROP_MAX;
 	}
-	if (tr != NULL && st->n_learned < sec->mac_limit) {
+	/* A trace counts against worker 0's learned sources, as it reads its table. */
+	if (tr != NULL && dp.workers[0]->sec[in->index].n_learned < sec->mac_limit) {
 		trace(tr, DP_TR_SOURCE, in->index, vid, DP_TR_SRC_WOULD_LEARN);
 		return DP_DROP_MAX;
 	}
@@ -444,6 +446,16 @@ beacon_event(struct dp_worker *w, const struct dp_port *in, const struct rte_mbu
 	memcpy(ev.mac, from.addr_bytes, sizeof(ev.mac));
 	if (rte_ring_sp_enqueue_elem(w->events, &ev, sizeof(ev)) != 0)
 		w->events_lost++;
+}
+
+/* Is port a MAC learning VM port of in's vSwitch (sources are learned behind it)? */
+static inline bool
+learned_behind_vm(const struct dp_snapshot *s, const struct dp_port *in, uint16_t port)
+{
+	const struct dp_port *p = port < DP_MAX_PORTS ? s->ports[port] : NULL;
+
+	return p != NULL && p->kind == DP_PORT_VM && p->vswitch == in->vswitch &&
+		(p->sec.flags & SEC_MAC_LEARNING);
 }
 
 /* Storm control of frame class c from port in. */
@@ -570,6 +582,17 @@ pipeline(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_port 
 			if (likely(rte_is_unicast_ether_addr(&eth->src_addr))) {
 				struct fdb_entry *e = fdb_find(learned, src);
 
+				/*
+				 * A broadcast from a source learned behind a local MAC
+				 * learning port: our own, flooded back by the physical
+				 * network (teaming over several uplinks). Not a move.
+				 */
+				if (unlikely(e != NULL && e->port != in->index &&
+					    rte_is_multicast_ether_addr(&eth->dst_addr) &&
+					    learned_behind_vm(s, in, e->port))) {
+					why = DP_DROP_REFLECTION;
+					goto drop;
+				}
 				if (unlikely(tr != NULL)) {
 					if (e == NULL || e->port != in->index)
 						trace(tr, DP_TR_LEARN, in->index, vid, 0);
@@ -622,8 +645,11 @@ pipeline(const struct dp_snapshot *s, struct dp_worker *w, const struct dp_port 
 				n_done--; /* the uplinks' ethdevs take it, last */
 				any = true;
 			}
-			if (unlikely(!any && from_uplink && vs->flood_start[vid] == end)) {
-				why = DP_DROP_VLAN_UNKNOWN;
+			if (unlikely(!any && from_uplink)) {
+				/* No port group carries the VLAN, or none takes it from this
+				 * uplink. */
+				why = vs->flood_start[vid] == end ? DP_DROP_VLAN_UNKNOWN
+								  : DP_DROP_TEAM_RX;
 				goto drop;
 			}
 			continue;
@@ -911,7 +937,7 @@ aged_cb(uint64_t key, uint16_t port, void *arg)
 static void
 inject_drain(const struct dp_snapshot *s, struct dp_worker *w)
 {
-	struct rte_mbuf *m[8];
+	struct rte_mbuf *m[DP_BURST];
 	unsigned n = rte_ring_sc_dequeue_burst(w->inject, (void **)m, RTE_DIM(m), NULL);
 
 	for (unsigned i = 0; i < n; i++) {

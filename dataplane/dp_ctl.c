@@ -17,7 +17,7 @@
 #include "dataplane/dp_private.h"
 
 #define EVENT_RING_SIZE 4096
-#define INJECT_RING_SIZE 256 /* frames control sends (beacons, RARPs) in flight */
+#define INJECT_RING_SIZE 4096 /* frames control sends (beacons, RARPs) in flight */
 
 static const char *const drop_names[DP_DROP_MAX] = {
 #define DP_DROP_NAME(name, str) [DP_DROP_##name] = str,
