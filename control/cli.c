@@ -147,11 +147,19 @@ static const struct cli_verb fdb_verbs[] = {
 };
 
 static const struct cli_verb mirror_verbs[] = {
-	{"add", "NAME --sources '[{\"port\": P, \"direction\": \"in|out|both\"}]' --destination "
+	{"add",
+		"NAME --sources '[{\"port\": P, \"direction\": \"in|out|both\"}]' --destination "
 		"'{\"port\": VM}' | '{\"uplink\": U, \"vlan\": N}'",
 		"mirror ports to a VM port, or out of an uplink tagged N (RSPAN)"},
 	{"del", "NAME", "delete a mirroring session"},
 	{"list", "", "list mirroring sessions with copies sent and dropped"},
+	{NULL, NULL, NULL},
+};
+
+static const struct cli_verb trace_verbs[] = {
+	{"run", "--port P --src MAC --dst MAC [--vlan N] [--ipv4 SRC,DST] [--len N] | --hex FRAME",
+		"what a frame received on P would go through, stage by stage ('portico trace "
+		"--port ...' for short)"},
 	{NULL, NULL, NULL},
 };
 
@@ -166,6 +174,7 @@ static const struct cli_object cli_objects[] = {
 	{"capture", "packet capture on any port, as pcapng (tcpdump filters)", capture_verbs},
 	{"top", "live per-port rates", top_verbs},
 	{"mirror", "port mirroring sessions (persisted)", mirror_verbs},
+	{"trace", "packet trace through the running pipeline", trace_verbs},
 	{"vm", "virtual machines (portico-agent's)", vm_verbs},
 	{NULL, NULL, NULL},
 };
@@ -188,6 +197,10 @@ static const char *const string_keys[] = {
 	"port",
 	"input",
 	"console",
+	"src",
+	"dst",
+	"hex",
+	"ipv4",
 	NULL,
 };
 
@@ -1268,6 +1281,9 @@ main(int argc, char **argv)
 		status = CLI_EXIT_USAGE;
 		goto out;
 	}
+	/* `portico trace --port P ...` is trace.run: a trace has one verb. */
+	if (o.verb == NULL && strcmp(o.object, "trace") == 0)
+		o.verb = "run";
 	if (o.verb == NULL) {
 		usage_error("missing VERB after '%s'", o.object);
 		obj = find_object(o.object);

@@ -71,6 +71,8 @@ it_check "the trace sent nothing" \
 	test "$(pt_get 'sum(p["tx_packets"] for p in r)' port stats)" -le "$((before + 2))"
 it_check "...and learned nothing" \
 	it__not pt_get '[e for e in r if e["type"] == "learned" and e["mac"] == "02:00:00:00:0b:77"][0]' fdb list
+it_check "'portico trace --port ...' is trace.run" \
+	pt_get 'r["result"] == "delivered"' trace --port vm1.eth0 --src $M1 --dst $M2
 it_check_fails "an unknown port is refused" pt trace run --port nope --src $M1 --dst $M2
 it_check_fails "a bad MAC is refused" pt trace run --port vm1.eth0 --src zz --dst $M2
 it_check_fails "bad hex is refused" pt trace run --port vm1.eth0 --hex 12zz
