@@ -420,7 +420,11 @@ m_uplink_list(void *ctx, json_t *params, struct ctl_rpc_error *e)
 					"name", u->cfg.name, "vswitch", vs->name, "devargs",
 					u->cfg.devargs, "link", link, "mac", buf, "port_id",
 					u->eth != NULL ? dp_ethdev_port_id(u->eth) : -1,
-					"link_source", u->iface[0] != '\0' ? "kernel" : "dpdk",
+					"link_source",
+					u->iface[0] != '\0' ? "kernel"
+						: u->eth != NULL && dp_ethdev_has_lsc(u->eth)
+						? "dpdk-interrupt"
+						: "dpdk-poll",
 					"link_downs", (json_int_t)u->link_downs, "link_ups",
 					(json_int_t)u->link_ups, "portgroups",
 					uplink_teams_json(d->rt, vs, (uint8_t)j)));

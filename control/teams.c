@@ -449,13 +449,22 @@ ctl_teams_poll(struct ctl_rt *rt)
 
 	if (rt->lw != NULL)
 		ctl_lw_process(rt->lw);
-	/* DPDK's link, for uplinks without a kernel interface (LSC or not). */
-	if (now - last_dpdk_link >= CTL_TEAMS_POLL_MS) {
-		last_dpdk_link = now;
+	/*
+	 * DPDK's link, for uplinks without a kernel interface: read when the
+	 * PMD's interrupt says it changed (and once a second in case one was
+	 * missed), or every round for PMDs without link interrupts.
+	 */
+	{
+		bool slow = now - last_dpdk_link >= 1000;
+
+		if (slow)
+			last_dpdk_link = now;
 		for (i = 0; i < rt->n_uplinks; i++) {
 			struct ctl_rt_uplink *u = rt->uplinks[i];
 
-			if (u != NULL && u->eth != NULL && u->iface[0] == '\0')
+			if (u == NULL || u->eth == NULL || u->iface[0] != '\0')
+				continue;
+			if (!dp_ethdev_has_lsc(u->eth) || dp_ethdev_lsc_pending(u->eth) || slow)
 				link_changed(rt, u, dp_ethdev_poll_link(u->eth));
 		}
 	}

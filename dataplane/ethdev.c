@@ -21,6 +21,8 @@
 struct dp_ethdev {
 	uint16_t port_id; /* ethdev port */
 	volatile uint8_t up; /* link up, as last polled */
+	bool lsc; /* the PMD reports link changes by interrupt */
+	volatile uint8_t lsc_pending; /* set by the interrupt thread, cleared by control */
 	struct rte_device *dev; /* the probed device, for removal */
 	char name[RTE_ETH_NAME_MAX_LEN]; /* device name: devargs up to the first ',' */
 };
@@ -40,6 +42,31 @@ ethdev_tx(void *priv, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
 	struct dp_ethdev *e = priv;
 
 	return rte_eth_tx_burst(e->port_id, queue, pkts, n);
+}
+
+/* A link state change interrupt (EAL's interrupt thread): control reads the link. */
+static int
+lsc_event(uint16_t port_id, enum rte_eth_event_type type, void *arg, void *ret_param)
+{
+	struct dp_ethdev *e = arg;
+
+	RTE_SET_USED(port_id);
+	RTE_SET_USED(type);
+	RTE_SET_USED(ret_param);
+	__atomic_store_n(&e->lsc_pending, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* Stop the interrupt callback (waiting out one that runs now). */
+static void
+lsc_unregister(struct dp_ethdev *e)
+{
+	if (!e->lsc)
+		return;
+	while (rte_eth_dev_callback_unregister(e->port_id, RTE_ETH_EVENT_INTR_LSC, lsc_event, e) ==
+		-EAGAIN)
+		;
+	e->lsc = false;
 }
 
 const struct dp_port_ops dp_ethdev_ops = {
@@ -104,6 +131,13 @@ dp_ethdev_open(const char *devargs, unsigned n_txq, struct rte_mempool *mp, char
 		ret = -ENOTSUP;
 		goto close;
 	}
+	/* Link changes by interrupt where the PMD has them (else control polls). */
+	if (info.dev_flags != NULL && (*info.dev_flags & RTE_ETH_DEV_INTR_LSC) &&
+		rte_eth_dev_callback_register(e->port_id, RTE_ETH_EVENT_INTR_LSC, lsc_event, e) ==
+			0) {
+		conf.intr_conf.lsc = 1;
+		e->lsc = true;
+	}
 	ret = rte_eth_dev_configure(e->port_id, 1, n_txq, &conf);
 	if (ret != 0) {
 		snprintf(err, 256, "%s: configure failed: %s", e->name, rte_strerror(-ret));
@@ -135,6 +169,7 @@ dp_ethdev_open(const char *devargs, unsigned n_txq, struct rte_mempool *mp, char
 	dp_ethdev_poll_link(e);
 	return e;
 close:
+	lsc_unregister(e);
 	rte_dev_remove(e->dev);
 	goto free;
 remove:
@@ -151,6 +186,7 @@ dp_ethdev_close(struct dp_ethdev *e)
 {
 	if (e == NULL)
 		return;
+	lsc_unregister(e);
 	rte_eth_dev_stop(e->port_id);
 	/* The driver's remove closes and releases the port. */
 	rte_dev_remove(e->dev);
@@ -185,6 +221,18 @@ dp_ethdev_poll_link(struct dp_ethdev *e)
 		link.link_status = RTE_ETH_LINK_DOWN;
 	e->up = link.link_status == RTE_ETH_LINK_UP;
 	return e->up;
+}
+
+bool
+dp_ethdev_has_lsc(const struct dp_ethdev *e)
+{
+	return e->lsc;
+}
+
+bool
+dp_ethdev_lsc_pending(struct dp_ethdev *e)
+{
+	return __atomic_exchange_n(&e->lsc_pending, 0, __ATOMIC_ACQ_REL) != 0;
 }
 
 void

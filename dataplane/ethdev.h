@@ -41,6 +41,13 @@ int dp_ethdev_poll_link(struct dp_ethdev *e);
  */
 void dp_ethdev_set_up(struct dp_ethdev *e, bool up);
 /*
+ * Does the PMD report link changes by interrupt (RTE_ETH_DEV_INTR_LSC)?
+ * Then lsc_pending() says (once) that one happened since the last call and
+ * the link should be read. Main lcore.
+ */
+bool dp_ethdev_has_lsc(const struct dp_ethdev *e);
+bool dp_ethdev_lsc_pending(struct dp_ethdev *e);
+/*
  * The kernel interface behind devargs, for the PMDs that drive one
  * (net_af_packet, net_af_xdp: iface=; net_tap: iface=, the TAP it makes),
  * into buf; false for the others (their link is DPDK's).

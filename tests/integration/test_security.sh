@@ -148,12 +148,17 @@ pt portgroup set Other --vswitch vSwitch0 --promiscuous inherit >/dev/null
 # --- MAC learning with a limit, against a MAC flood from one VM ---
 pt port set vm2.eth0 --mac-learning on --mac-limit 20 >/dev/null
 b=$(pt_stat vm2.eth0 mac_limit)
+b_rx=$(pt_stat vm2.eth0 rx_packets)
 it_vlanpeer vm2 send eth0 --src 02:00:00:10:00:00 --src-count 2000 --count 2000 --dst $BC --payload flood
+sleep 0.3
+flood_rx=$(($(pt_stat vm2.eth0 rx_packets) - b_rx)) # the fake VM's TAP path may lose some
 learned_on_vm2() { pt_get 'sum(1 for e in r if e["port"] == "vm2.eth0" and e["type"] == "learned")' fdb list; }
 it_check "mac flood: vm2 learned exactly its limit of 20 sources" \
 	it_wait_for 5 test "$(learned_on_vm2)" -eq 20
-it_check "mac flood: the rest is dropped as mac_limit" \
-	rose "$b" "$(pt_stat vm2.eth0 mac_limit)" 1500
+it_log "mac flood: the switch received $flood_rx of the 2000 frames"
+it_check "mac flood: most of the flood reached the switch" test "$flood_rx" -ge 500
+it_check "mac flood: all but the 20 learned sources are dropped as mac_limit" \
+	rose "$b" "$(pt_stat vm2.eth0 mac_limit)" "$((flood_rx - 20 - 5))"
 it_check "mac flood: vm1 still reaches vm3" it_ping vm1 10.6.0.3
 it_check "mac learning: a source learned behind vm2 is reachable from vm1" \
 	rx ml1 vm2 1 vm1 --src $M1 --dst 02:00:00:10:00:05
