@@ -60,7 +60,38 @@ it_check "a driver that will not probe is refused" it__not pt uplink add bad0 --
 it_check "an interface that does not exist is refused" it__not pt uplink add bad1 --vswitch vSwitch0 --devargs net_af_packet9,iface=nosuchif9
 pt portgroup set Trunk --vswitch vSwitch0 --vlan 4095 >/dev/null
 pt vswitch set vSwitch0 --mtu 9000 >/dev/null
-for m in "port list" "port stats" "fdb list" "uplink list" "vswitch list" "portgroup list" "system stats" "config get"; do
+# The policy, teaming, shaping, mirror, trace and capture paths of control.
+pt uplink add null1 --vswitch vSwitch0 --devargs net_null1 >/dev/null
+it_check "policy at three levels" pt vswitch set vSwitch0 --forged-transmits accept --broadcast-pps 100
+it_check "port group policy" pt portgroup set "VM Network" --vswitch vSwitch0 --promiscuous accept \
+	--mac-learning on --mac-limit 5 --load-balancing explicit_failover --active null0 --standby null1
+it_check "port policy and shaping" pt port set s1 --egress-shaping on --egress-average 10M \
+	--egress-peak 20M --egress-burst 64K --egress-mode shape --ingress-shaping on \
+	--ingress-average 1G --ingress-peak 1G
+it_check "reported state" pt port set s1 --effective-mac 02:00:00:00:00:99 --guest-promisc false
+it_check "port show" pt port show s1 --json
+it_check "portgroup show" pt portgroup show "VM Network" --vswitch vSwitch0 --json
+it_check "a private VLAN map and a port group on it" pt vswitch set vSwitch0 \
+	--pvlans '[{"primary": 300, "secondaries": [{"vid": 301, "type": "isolated"}]}]'
+it_check "...and a port group on it" pt portgroup add Iso --vswitch vSwitch0 --vlan '{"pvlan": 301}'
+it_check "a mirror to a VM port" pt mirror add m1 --sources '[{"port": "c1"}, {"port": "null0"}]' \
+	--destination '{"port": "s1"}'
+it_check "an RSPAN mirror" pt mirror add m2 --sources '[{"port": "s1", "direction": "in"}]' \
+	--destination '{"uplink": "null1", "vlan": 999}'
+it_check "trace" pt trace --port s1 --src 02:00:00:00:00:99 --dst ff:ff:ff:ff:ff:ff --json
+it_check "trace from an uplink" pt trace --port null0 --src 02:00:00:00:00:42 --dst 02:00:00:00:00:99 --vlan 301
+it_check "a capture to a file" pt capture start null0 --filter udp --count 5 --file "$IT_DIR/c.pcapng"
+sleep 0.5
+it_check "capture list" pt capture list --json
+it_check "failover: the order changes live" pt portgroup set "VM Network" --vswitch vSwitch0 --active null1 --standby null0
+it_check "shaping off and policy inherited again" pt port set s1 --policy null --effective-mac null
+it_check "mirrors go" pt mirror del m1
+pt mirror del m2 >/dev/null
+pt portgroup del Iso --vswitch vSwitch0 >/dev/null
+pt portgroup set "VM Network" --vswitch vSwitch0 --policy null >/dev/null
+pt vswitch set vSwitch0 --policy null --pvlans '[]' >/dev/null
+it_check "an uplink no order names can go" pt uplink del null1
+for m in "port list" "port stats" "fdb list" "uplink list" "vswitch list" "portgroup list" "system stats" "config get" "mirror list" "capture list"; do
 	# shellcheck disable=SC2086
 	it_check "$m" pt $m --json >/dev/null
 done

@@ -1697,6 +1697,23 @@ rnd(uint32_t *s)
 	return *s;
 }
 
+/*
+ * A vSwitch for the fuzzers' seeds with every kind of field: policy in all
+ * groups (shaping and teaming nested), a private VLAN map, port groups of
+ * every VLAN kind; the caller closes its port group list.
+ */
+#define FUZZ_VS1                                                                          \
+	"{'name': 'vSwitch1', 'uplinks': [{'name': 'u1', 'devargs': 'net_tap1,iface=t1'}], " \
+	"'policy': {'security': {'promiscuous': 'accept'}, 'mac_learning': {'enabled': true, " \
+	"'limit': 9}, 'storm_control': {'broadcast_pps': 5}, 'teaming': {'load_balancing': "  \
+	"'src_mac', 'active': ['u1'], 'standby': []}, 'shaping': {'egress': {'enabled': "     \
+	"true, 'average_bps': 1000000, 'peak_bps': 2000000, 'burst_bytes': 65536, 'mode': "   \
+	"'shape'}}}, 'pvlans': [{'primary': 300, 'secondaries': [{'vid': 301, 'type': "        \
+	"'isolated'}, {'vid': 302, 'type': 'community'}]}], 'portgroups': [{'name': 'Trunk', " \
+	"'vlan': [[0,0],[100,200]]}, {'name': 'V', 'vlan': 4095, 'policy': {'teaming': "      \
+	"{'failback': false}}}, {'name': 'P', 'vlan': {'pvlan': 301}, 'policy': {'shaping': "  \
+	"{'ingress': {'enabled': true}}}}"
+
 static void
 test_fuzz(void **state)
 {
@@ -1711,9 +1728,7 @@ test_fuzz(void **state)
 	int rc;
 
 	(void)state;
-	doc = J(DOC(VS0 ", " VS("vSwitch1", "{'name': 'u1', 'devargs': 'net_tap1,iface=t1'}",
-			    "{'name': 'Trunk', 'vlan': [[0,0],[100,200]]}, {'name': 'V', 'vlan': "
-			    "4095}, {'name': 'S', 'vlan': 7}"),
+	doc = J(DOC(VS0 ", " FUZZ_VS1 ", {'name': 'S', 'vlan': 7}]}",
 		P1 ", {'name': 'b', 'vswitch': 'vSwitch1', 'portgroup': 'Trunk', 'socket': '/b', "
 		   "'mac': '02:00:00:00:00:02', 'mode': 'client', 'queues': 2}"));
 	base = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -1909,9 +1924,7 @@ test_fuzz_tree(void **state)
 	int rc;
 
 	(void)state;
-	base = J(DOC(VS0 ", " VS("vSwitch1", "{'name': 'u1', 'devargs': 'net_tap1,iface=t1'}",
-			     "{'name': 'Trunk', 'vlan': [[0,0],[100,200]]}, {'name': 'V', 'vlan': "
-			     "4095}"),
+	base = J(DOC(VS0 ", " FUZZ_VS1 "]}",
 		P1 ", {'name': 'b', 'vswitch': 'vSwitch1', 'portgroup': 'Trunk', 'socket': '/b', "
 		   "'mac': '02:00:00:00:00:02', 'mode': 'client', 'queues': 2}"));
 	for (i = 0; i < 2000; i++) {
