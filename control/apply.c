@@ -102,12 +102,37 @@ ctl_rt_stats(uint16_t index, const struct dp_port_stats *base, struct dp_port_st
 static int
 index_alloc(struct ctl_rt *rt)
 {
-	for (unsigned i = 0; i < DP_MAX_PORTS; i++)
-		if (!rt->index_used[i]) {
-			rt->index_used[i] = true;
-			return (int)i;
+	/*
+	 * The workers' learned tables and per-port counts still name a gone
+	 * port's index until its entries age out: an index rests that long
+	 * before it is given again, unless none other is free (then the one
+	 * freed longest ago).
+	 */
+	const uint64_t rest_ms = (DP_AGE_DEFAULT + 2) * UINT64_C(1000), now = ctl_now_ms();
+	int oldest = -1;
+
+	for (unsigned i = 0; i < DP_MAX_PORTS; i++) {
+		if (rt->index_used[i])
+			continue;
+		if (rt->index_freed_ms[i] == 0 || now - rt->index_freed_ms[i] > rest_ms) {
+			oldest = (int)i;
+			break;
 		}
-	return -ENOSPC;
+		if (oldest < 0 || rt->index_freed_ms[i] < rt->index_freed_ms[oldest])
+			oldest = (int)i;
+	}
+	if (oldest < 0)
+		return -ENOSPC;
+	rt->index_used[oldest] = true;
+	return oldest;
+}
+
+/* A published port's index is free again (it rests: index_alloc()). */
+static void
+index_free(struct ctl_rt *rt, uint16_t idx)
+{
+	rt->index_used[idx] = false;
+	rt->index_freed_ms[idx] = ctl_now_ms();
 }
 
 static void
@@ -195,7 +220,7 @@ uplink_release(struct ctl_rt *rt, struct ctl_rt_uplink *u)
 	ctl_teams_uplink_close(rt, u);
 	dp_ethdev_close(u->eth);
 	u->eth = NULL;
-	rt->index_used[u->index] = false;
+	index_free(rt, u->index);
 	RTE_LOG(INFO, USER1, "uplink %s: closed\n", u->cfg.name);
 }
 
@@ -256,7 +281,7 @@ port_release(struct ctl_rt *rt, struct ctl_rt_port *p)
 		return;
 	vh_port_destroy(p->vh);
 	p->vh = NULL;
-	rt->index_used[p->index] = false;
+	index_free(rt, p->index);
 	RTE_LOG(INFO, USER1, "port %s: released\n", p->cfg.name);
 }
 

@@ -78,6 +78,7 @@ struct ctl_rt {
 	struct ctl_rt_uplink *uplinks[CTL_MAX_VSWITCHES * CTL_MAX_UPLINKS];
 	struct ctl_rt_vswitch *vswitches[DP_MAX_VSWITCHES]; /* by index */
 	bool index_used[DP_MAX_PORTS];
+	uint64_t index_freed_ms[DP_MAX_PORTS]; /* when a published index was freed (0: never) */
 	uint64_t start_sec; /* monotonic seconds at start, for ages */
 	struct ctl_lw *lw; /* kernel carrier of kernel-backed uplinks; NULL if it failed */
 	/* Mirroring sessions' stable numbers (their counters): the name holding each. */
