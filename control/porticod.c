@@ -55,7 +55,7 @@ usage(FILE *f)
 		"  --lcores LIST  EAL lcore map, main lcore first, then the workers\n"
 		"                 (default: main and one worker on the CPUs this process\n"
 		"                 may use; both on one CPU when it may use only one)\n"
-		"  EAL args after -- are passed through (default adds --in-memory -m 512\n"
+		"  EAL args after -- are passed through (default adds --in-memory -m 256\n"
 		"  unless a file prefix or memory size is given).\n");
 }
 
@@ -190,7 +190,8 @@ main(int argc, char **argv)
 		eal_argv[eal_argc++] = "--in-memory";
 	if (!has_arg(n_extra, argv + optind, mem_args)) {
 		eal_argv[eal_argc++] = "-m";
-		eal_argv[eal_argc++] = "512";
+		/* Preallocated; DPDK grows it on demand. 256 MB starts in ~0.2 s, 512 in ~0.3. */
+		eal_argv[eal_argc++] = "256";
 	}
 	for (int i = optind; i < argc; i++)
 		eal_argv[eal_argc++] = argv[i];

@@ -50,9 +50,9 @@ e2e_ag() { "$E2E_CLI" --socket "$E2E_AG_SOCK" "$@"; }
 
 # e2e_porticod_start: (re)start porticod with its state in $IT_DIR/pd.json.
 e2e_porticod_start() {
-	it__hugepages_check 512
+	it__hugepages_check 256
 	it_spawn porticod "$E2E_PORTICOD" --config "$IT_DIR/pd.json" --socket "$E2E_PD_SOCK" \
-		--lcores 0@0,1@1 -- --no-pci --in-memory -m 512
+		--lcores 0@0,1@1 -- --no-pci --in-memory
 	it_wait_for 30 e2e_pd system version >/dev/null 2>&1 ||
 		it_die "porticod did not start: $(tail -5 "$IT_DIR/porticod.log")"
 }
