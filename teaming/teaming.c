@@ -325,7 +325,7 @@ beacon_judge(struct team_beacon *b)
 void
 team_beacon_eval(struct team_beacon *b, uint64_t now)
 {
-	if (b->in_round && now >= b->round_start + b->hz / 2)
+	if (b->in_round && now >= b->round_start + b->hz / TEAM_BEACON_JUDGE_DIV)
 		beacon_judge(b);
 }
 

@@ -43,6 +43,7 @@
 #define TEAM_BEACON_ETHERTYPE 0x8922 /* as vSphere's beacons */
 #define TEAM_BEACON_MAX_VLANS 8 /* VLANs one team probes */
 #define TEAM_BEACON_MISSES 3 /* consecutive beacons missed before an uplink fails */
+#define TEAM_BEACON_JUDGE_DIV 5 /* a round is judged 1/5 s after it is sent */
 #define TEAM_FRAME_LEN 60 /* beacon and RARP frames, untagged, without FCS */
 #define TEAM_FRAME_MAX (TEAM_FRAME_LEN + 4) /* the same with an 802.1Q tag */
 #define TEAM_EV_MAX 32 /* events one struct team_events holds */
@@ -286,8 +287,11 @@ int team_rarp_build_mbuf(struct rte_mbuf *m, const struct rte_ether_addr *mac, u
 /*
  * Beacon probing of one team, in rounds. Once a second (team_beacon_due())
  * every member uplink with carrier sends one beacon per VLAN probed; the
- * caller feeds the beacons the uplinks receive (team_beacon_rx()). Half a
- * second after a round was sent it is judged: an uplink "heard" the round
+ * caller feeds the beacons the uplinks receive (team_beacon_rx()). A fifth
+ * of a second after a round was sent it is judged (TEAM_BEACON_JUDGE_DIV;
+ * beacons cross a switch in microseconds, control reads them every 10 ms,
+ * and the sooner a round is judged the sooner a failure shows: 2.2-3.2 s
+ * after the cut with 3 misses): an uplink "heard" the round
  * when, on every VLAN probed, it received a beacon of that round from at
  * least one other member. An uplink that missed 3 consecutive rounds is
  * isolated. Among the members with carrier, isolated uplinks fail when

@@ -822,9 +822,10 @@ test_beacon_three(void **st)
 	net_cut(&n, 0, true);
 	cut = now;
 	assert_true(run(&ts, &n, &now, now + 10 * HZ, TEAM_EV_UPLINK_DOWN, &ev));
-	/* 3 rounds missed, judged half a round after the third; the bar: 4 s. */
-	if (now - n.last_rx[0] < 3 * HZ + HZ / 2 - 10 ||
-		now - n.last_rx[0] > 3 * HZ + HZ / 2 + HZ / 10 || now - cut > 4 * HZ)
+	/* 3 rounds missed, judged 1/5 round after the third; the bar: 4 s. */
+	if (now - n.last_rx[0] < 3 * HZ + HZ / TEAM_BEACON_JUDGE_DIV - 10 ||
+		now - n.last_rx[0] > 3 * HZ + HZ / TEAM_BEACON_JUDGE_DIV + HZ / 10 ||
+		now - cut > 4 * HZ)
 		fail_msg("beacon failure detected %lu ms after the cut, %lu after the last beacon",
 			(unsigned long)(now - cut), (unsigned long)(now - n.last_rx[0]));
 	assert_int_equal(ev.ev[0].uplink, 0);
@@ -882,7 +883,8 @@ test_beacon_two_shotgun(void **st)
 	net_cut(&n, 1, true);
 	cut = now;
 	assert_true(run(&ts, &n, &now, now + 10 * HZ, TEAM_EV_SHOTGUN_ON, &ev));
-	assert_true(now - RTE_MAX(n.last_rx[0], n.last_rx[1]) >= 3 * HZ + HZ / 2 - 10);
+	assert_true(now - RTE_MAX(n.last_rx[0], n.last_rx[1]) >=
+		3 * HZ + HZ / TEAM_BEACON_JUDGE_DIV - 10);
 	assert_true(now - cut <= 4 * HZ);
 	assert_int_equal(find_event(&ev, TEAM_EV_UPLINK_DOWN, TEAM_NONE), -1);
 	assert_true(team_state_shotgun(&ts));
@@ -958,7 +960,7 @@ test_beacon_round_order(void **st)
 	assert_true(team_state_beacon_due(&ts, now, &ev));
 	assert_int_equal(team_state_beacon_rx(&ts, 1, &n.mac[0], 0, now + 1, &ev), 0);
 	team_state_tick(&ts, now + 100, &ev);
-	assert_int_equal(team_state_beacon_rx(&ts, 0, &n.mac[1], 0, now + 300, &ev), 0);
+	assert_int_equal(team_state_beacon_rx(&ts, 0, &n.mac[1], 0, now + 150, &ev), 0);
 	assert_int_equal(ev.n, 0);
 	team_state_tick(&ts, now + 500, &ev);
 	assert_int_equal(ev.n, 1);
