@@ -86,9 +86,9 @@ enum pg_limit_policy {
 		PG_STORM_PPS_MAX, 0)                                                             \
 	PG_SHAPING_FIELDS(X, IN, "shaping.ingress")                                              \
 	PG_SHAPING_FIELDS(X, OUT, "shaping.egress")                                              \
-	X(LOAD_BALANCING, "teaming", "load_balancing", PG_KIND_LOAD_BALANCING, 0, 3, 0)           \
-	X(FAILURE_DETECTION, "teaming", "failure_detection", PG_KIND_FAILURE_DETECTION, 0, 1, 0)  \
-	X(NOTIFY_SWITCHES, "teaming", "notify_switches", PG_KIND_BOOL, 0, 1, 1)                   \
+	X(LOAD_BALANCING, "teaming", "load_balancing", PG_KIND_LOAD_BALANCING, 0, 3, 0)          \
+	X(FAILURE_DETECTION, "teaming", "failure_detection", PG_KIND_FAILURE_DETECTION, 0, 1, 0) \
+	X(NOTIFY_SWITCHES, "teaming", "notify_switches", PG_KIND_BOOL, 0, 1, 1)                  \
 	X(FAILBACK, "teaming", "failback", PG_KIND_BOOL, 0, 1, 1)
 
 /* The shaping fields of one direction (in the nested group "shaping.<dir>"). */

@@ -1702,15 +1702,15 @@ rnd(uint32_t *s)
  * groups (shaping and teaming nested), a private VLAN map, port groups of
  * every VLAN kind; the caller closes its port group list.
  */
-#define FUZZ_VS1                                                                          \
-	"{'name': 'vSwitch1', 'uplinks': [{'name': 'u1', 'devargs': 'net_tap1,iface=t1'}], " \
+#define FUZZ_VS1                                                                               \
+	"{'name': 'vSwitch1', 'uplinks': [{'name': 'u1', 'devargs': 'net_tap1,iface=t1'}], "   \
 	"'policy': {'security': {'promiscuous': 'accept'}, 'mac_learning': {'enabled': true, " \
-	"'limit': 9}, 'storm_control': {'broadcast_pps': 5}, 'teaming': {'load_balancing': "  \
-	"'src_mac', 'active': ['u1'], 'standby': []}, 'shaping': {'egress': {'enabled': "     \
-	"true, 'average_bps': 1000000, 'peak_bps': 2000000, 'burst_bytes': 65536, 'mode': "   \
+	"'limit': 9}, 'storm_control': {'broadcast_pps': 5}, 'teaming': {'load_balancing': "   \
+	"'src_mac', 'active': ['u1'], 'standby': []}, 'shaping': {'egress': {'enabled': "      \
+	"true, 'average_bps': 1000000, 'peak_bps': 2000000, 'burst_bytes': 65536, 'mode': "    \
 	"'shape'}}}, 'pvlans': [{'primary': 300, 'secondaries': [{'vid': 301, 'type': "        \
 	"'isolated'}, {'vid': 302, 'type': 'community'}]}], 'portgroups': [{'name': 'Trunk', " \
-	"'vlan': [[0,0],[100,200]]}, {'name': 'V', 'vlan': 4095, 'policy': {'teaming': "      \
+	"'vlan': [[0,0],[100,200]]}, {'name': 'V', 'vlan': 4095, 'policy': {'teaming': "       \
 	"{'failback': false}}}, {'name': 'P', 'vlan': {'pvlan': 301}, 'policy': {'shaping': "  \
 	"{'ingress': {'enabled': true}}}}"
 
