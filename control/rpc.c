@@ -42,63 +42,77 @@ respond(json_t *id, json_t *result, const struct ctl_rpc_error *e)
 	return s;
 }
 
+int
+ctl_rpc_parse(const char *line, size_t len, json_t **req, json_t **id, const char **method,
+	json_t **params, struct ctl_rpc_error *e)
+{
+	json_t *version, *val, *m;
+	json_error_t jerr;
+	const char *key;
+
+	*id = *params = NULL;
+	*method = NULL;
+	*req = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+	if (*req == NULL) {
+		ctl_rpc_fail(e, CTL_RPC_PARSE_ERROR, "parse error at column %d: %s", jerr.column,
+			jerr.text);
+		return -1;
+	}
+	if (!json_is_object(*req)) {
+		ctl_rpc_fail(e, CTL_RPC_INVALID_REQUEST, "a request must be a JSON object");
+		return -1;
+	}
+	*id = json_object_get(*req, "id");
+	if (*id != NULL && !json_is_string(*id) && !json_is_integer(*id) && !json_is_null(*id)) {
+		ctl_rpc_fail(e, CTL_RPC_INVALID_REQUEST, "\"id\" must be a string or an integer");
+		*id = NULL;
+		return -1;
+	}
+	json_object_foreach (*req, key, val) {
+		if (strcmp(key, "jsonrpc") && strcmp(key, "id") && strcmp(key, "method") &&
+			strcmp(key, "params")) {
+			ctl_rpc_fail(e, CTL_RPC_INVALID_REQUEST, "unknown member \"%.64s\"", key);
+			return -1;
+		}
+	}
+	version = json_object_get(*req, "jsonrpc");
+	if (!json_is_string(version) || strcmp(json_string_value(version), "2.0") != 0) {
+		ctl_rpc_fail(e, CTL_RPC_INVALID_REQUEST, "\"jsonrpc\" must be \"2.0\"");
+		return -1;
+	}
+	m = json_object_get(*req, "method");
+	if (!json_is_string(m)) {
+		ctl_rpc_fail(e, CTL_RPC_INVALID_REQUEST, "\"method\" must be a string");
+		return -1;
+	}
+	*params = json_object_get(*req, "params");
+	if (*params != NULL && !json_is_object(*params)) {
+		ctl_rpc_fail(e, CTL_RPC_INVALID_PARAMS, "\"params\" must be an object");
+		return -1;
+	}
+	*method = json_string_value(m);
+	return 0;
+}
+
 char *
 ctl_rpc_handle(const struct ctl_method *methods, void *ctx, const char *line, size_t len)
 {
 	struct ctl_rpc_error e = {0};
-	json_t *req, *id, *method, *params, *version, *result = NULL;
+	json_t *req, *id, *params, *result = NULL;
 	const struct ctl_method *m;
-	json_error_t jerr;
-	const char *key;
-	json_t *val;
+	const char *method;
 	char *out;
 
-	req = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
-	if (req == NULL) {
-		ctl_rpc_fail(&e, CTL_RPC_PARSE_ERROR, "parse error at column %d: %s", jerr.column,
-			jerr.text);
-		return respond(NULL, NULL, &e);
-	}
-	if (!json_is_object(req)) {
-		ctl_rpc_fail(&e, CTL_RPC_INVALID_REQUEST, "a request must be a JSON object");
-		out = respond(NULL, NULL, &e);
-		json_decref(req);
-		return out;
-	}
-	id = json_object_get(req, "id");
-	if (id != NULL && !json_is_string(id) && !json_is_integer(id) && !json_is_null(id)) {
-		ctl_rpc_fail(&e, CTL_RPC_INVALID_REQUEST, "\"id\" must be a string or an integer");
-		id = NULL;
-		goto answer;
-	}
-	json_object_foreach (req, key, val) {
-		if (strcmp(key, "jsonrpc") && strcmp(key, "id") && strcmp(key, "method") &&
-			strcmp(key, "params")) {
-			ctl_rpc_fail(&e, CTL_RPC_INVALID_REQUEST, "unknown member \"%.64s\"", key);
-			goto answer;
-		}
-	}
-	version = json_object_get(req, "jsonrpc");
-	if (!json_is_string(version) || strcmp(json_string_value(version), "2.0") != 0) {
-		ctl_rpc_fail(&e, CTL_RPC_INVALID_REQUEST, "\"jsonrpc\" must be \"2.0\"");
-		goto answer;
-	}
-	method = json_object_get(req, "method");
-	if (!json_is_string(method)) {
-		ctl_rpc_fail(&e, CTL_RPC_INVALID_REQUEST, "\"method\" must be a string");
-		goto answer;
-	}
-	params = json_object_get(req, "params");
-	if (params != NULL && !json_is_object(params)) {
-		ctl_rpc_fail(&e, CTL_RPC_INVALID_PARAMS, "\"params\" must be an object");
+	if (ctl_rpc_parse(line, len, &req, &id, &method, &params, &e) != 0) {
+		if (req == NULL)
+			return respond(NULL, NULL, &e);
 		goto answer;
 	}
 	for (m = methods; m->name != NULL; m++)
-		if (strcmp(m->name, json_string_value(method)) == 0)
+		if (strcmp(m->name, method) == 0)
 			break;
 	if (m->name == NULL) {
-		ctl_rpc_fail(&e, CTL_RPC_METHOD_NOT_FOUND, "unknown method \"%.64s\"",
-			json_string_value(method));
+		ctl_rpc_fail(&e, CTL_RPC_METHOD_NOT_FOUND, "unknown method \"%.64s\"", method);
 		goto answer;
 	}
 	/* Absent params are an empty object. */

@@ -43,6 +43,15 @@ struct ctl_method {
  */
 char *ctl_rpc_handle(const struct ctl_method *methods, void *ctx, const char *line, size_t len);
 
+/*
+ * Parse and check one request line: 0 with *req (a new reference, the
+ * caller's), *id (in *req; NULL for a notification), *method and *params
+ * (in *req; NULL when absent). Else -1 with *e filled, *req the parsed
+ * document or NULL (not JSON) and *id the id to answer with, if usable.
+ */
+int ctl_rpc_parse(const char *line, size_t len, json_t **req, json_t **id, const char **method,
+	json_t **params, struct ctl_rpc_error *e);
+
 /* Fill *e (printf-style); returns NULL, for "return ctl_rpc_fail(...)". */
 json_t *ctl_rpc_fail(struct ctl_rpc_error *e, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

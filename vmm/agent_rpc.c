@@ -210,60 +210,26 @@ char *
 agent_rpc_handle(struct agent *a, uint64_t conn, const char *line, size_t len)
 {
 	struct ctl_rpc_error e = {0};
-	json_t *req, *id, *method, *params, *version, *result = NULL;
+	json_t *req, *id, *params, *result = NULL;
 	const struct agent_method *m;
-	json_error_t jerr;
-	const char *key;
-	json_t *val;
+	const char *method;
 	char *out = NULL;
 
-	req = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
-	if (req == NULL) {
-		ctl_rpc_fail(&e, CTL_RPC_PARSE_ERROR, "parse error at column %d: %s", jerr.column,
-			jerr.text);
-		return respond(NULL, NULL, &e, NULL);
-	}
-	if (!json_is_object(req)) {
-		ctl_rpc_fail(&e, CTL_RPC_INVALID_REQUEST, "a request must be a JSON object");
-		goto answer;
-	}
-	id = json_object_get(req, "id");
-	if (id != NULL && !json_is_string(id) && !json_is_integer(id) && !json_is_null(id)) {
-		ctl_rpc_fail(&e, CTL_RPC_INVALID_REQUEST, "\"id\" must be a string or an integer");
-		goto answer;
-	}
-	json_object_foreach (req, key, val) {
-		if (strcmp(key, "jsonrpc") && strcmp(key, "id") && strcmp(key, "method") &&
-			strcmp(key, "params")) {
-			ctl_rpc_fail(&e, CTL_RPC_INVALID_REQUEST, "unknown member \"%.64s\"", key);
-			goto answer;
-		}
-	}
-	version = json_object_get(req, "jsonrpc");
-	if (!json_is_string(version) || strcmp(json_string_value(version), "2.0") != 0) {
-		ctl_rpc_fail(&e, CTL_RPC_INVALID_REQUEST, "\"jsonrpc\" must be \"2.0\"");
-		goto answer;
-	}
-	method = json_object_get(req, "method");
-	if (!json_is_string(method)) {
-		ctl_rpc_fail(&e, CTL_RPC_INVALID_REQUEST, "\"method\" must be a string");
-		goto answer;
-	}
-	params = json_object_get(req, "params");
-	if (params != NULL && !json_is_object(params)) {
-		ctl_rpc_fail(&e, CTL_RPC_INVALID_PARAMS, "\"params\" must be an object");
+	if (ctl_rpc_parse(line, len, &req, &id, &method, &params, &e) != 0) {
+		if (req == NULL)
+			return respond(NULL, NULL, &e, NULL);
 		goto answer;
 	}
 	for (m = methods; m->name != NULL; m++)
-		if (strcmp(m->name, json_string_value(method)) == 0)
+		if (strcmp(m->name, method) == 0)
 			break;
 	if (m->name == NULL) {
-		if (strncmp(json_string_value(method), "vm.", 3) == 0) {
-			ctl_rpc_fail(&e, CTL_RPC_METHOD_NOT_FOUND, "unknown method \"%.64s\"",
-				json_string_value(method));
+		if (strncmp(method, "vm.", 3) == 0) {
+			ctl_rpc_fail(
+				&e, CTL_RPC_METHOD_NOT_FOUND, "unknown method \"%.64s\"", method);
 			goto answer;
 		}
-		out = proxy(a, id, json_string_value(method), params);
+		out = proxy(a, id, method, params);
 		if (id == NULL) { /* a notification: forwarded, no answer */
 			free(out);
 			out = NULL;
@@ -286,13 +252,12 @@ agent_rpc_handle(struct agent *a, uint64_t conn, const char *line, size_t len)
 	if (result == NULL && e.code == 0)
 		ctl_rpc_fail(&e, CTL_RPC_INTERNAL, "internal error");
 answer:
-	if (json_is_object(req) && json_object_get(req, "id") == NULL && e.code == 0) {
+	if (id == NULL && e.code == 0) {
 		json_decref(result);
 		json_decref(req);
 		return NULL; /* a notification */
 	}
-	out = respond(json_is_object(req) ? json_object_get(req, "id") : NULL, result,
-		e.code ? &e : NULL, NULL);
+	out = respond(id, result, e.code ? &e : NULL, NULL);
 	json_decref(result);
 	json_decref(req);
 	return out;
