@@ -80,6 +80,31 @@ default_lcores(char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * Scheduler autogroups give each session one CPU weight, split over the
+ * CPUs by where its load is: with the worker busy-polling one CPU, the
+ * control thread gets close to none of another CPU that a busy poller of
+ * another session (a guest, a generator) also runs on, and answers its
+ * socket seconds late (measured here: up to 6.8 s). Said once at start.
+ */
+static void
+warn_autogroup(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/sched_autogroup_enabled", "r");
+	int on = 0;
+
+	if (f == NULL)
+		return;
+	if (fscanf(f, "%d", &on) != 1)
+		on = 0;
+	fclose(f);
+	if (on)
+		RTE_LOG(WARNING, USER1,
+			"porticod: kernel.sched_autogroup_enabled is 1: the control thread may "
+			"wait seconds for its CPU behind busy pollers of other sessions; "
+			"scripts/setup.sh turns it off (docs/tuning.md)\n");
+}
+
 static bool
 has_arg(int argc, char **argv, const char *const *names)
 {
@@ -246,6 +271,7 @@ main(int argc, char **argv)
 	}
 	RTE_LOG(NOTICE, USER1, "porticod %s: %u worker(s), control socket %s, state %s\n",
 		PORTICO_VERSION, dp_n_workers(), socket_path, config_path);
+	warn_autogroup();
 	while (!quit) {
 		int timeout = ctl_rt_poll_timeout_ms(daemon.rt);
 

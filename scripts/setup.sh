@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 #
 # Prepare a Debian 12 host for Portico: install every Debian package the
-# project builds and tests with, reserve hugepages, mount hugetlbfs and bpffs.
+# project builds and tests with, reserve hugepages, mount hugetlbfs and bpffs,
+# turn scheduler autogroups off.
 # Idempotent: running it again changes nothing that is already in place.
 set -euo pipefail
 
@@ -56,6 +57,16 @@ fi
 if ! mountpoint -q /dev/hugepages; then
 	mkdir -p /dev/hugepages
 	mount -t hugetlbfs nodev /dev/hugepages
+fi
+# Scheduler autogroups off. With them, each session's processes share one
+# CPU weight, split over the CPUs by where its load is: porticod's control
+# thread, on the CPU of a busy poller started in another session (a fake
+# VM's testpmd, a generator, a guest), gets almost none of it while its own
+# worker busy-polls the other CPU, and answers its socket seconds late.
+if [ -w /proc/sys/kernel/sched_autogroup_enabled ] &&
+	[ "$(cat /proc/sys/kernel/sched_autogroup_enabled)" != 0 ]; then
+	log "turning scheduler autogroups off"
+	echo 0 >/proc/sys/kernel/sched_autogroup_enabled
 fi
 # bpffs, which net_af_xdp needs.
 if ! mountpoint -q /sys/fs/bpf; then
