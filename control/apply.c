@@ -198,7 +198,12 @@ uplink_open(struct ctl_rt *rt, struct ctl_rt_uplink *u, char *err)
 		snprintf(err, CTL_ERR_MAX, "too many ports");
 		return -ENOSPC;
 	}
-	u->eth = dp_ethdev_open(u->cfg.devargs, dp_n_workers(), dp_mempool(), why);
+	const char *members[CTL_MAX_MEMBERS];
+
+	for (unsigned i = 0; i < u->cfg.n_members; i++)
+		members[i] = u->cfg.members[i];
+	u->eth = dp_ethdev_open(
+		u->cfg.devargs, members, u->cfg.n_members, dp_n_workers(), dp_mempool(), why);
 	if (u->eth == NULL) {
 		snprintf(err, CTL_ERR_MAX, "uplink \"%.63s\": %.180s", u->cfg.name, why);
 		rt->index_used[idx] = false;
@@ -660,6 +665,8 @@ compile(const struct ctl_config *cfg, const struct resolved *r, char *err)
 			p->uplink_slot = (uint8_t)j;
 			s->ports[u->index] = p;
 			d->uplinks[j] = u->index;
+			if (dp_ethdev_is_bond(u->eth))
+				s->kick[s->n_kick++] = u->index;
 		}
 		d->n_uplinks = (uint16_t)vs->n_uplinks;
 		if (ctl_teams_build(r->vs[i], vs, slots, d, err) != 0) {
@@ -778,8 +785,13 @@ nomem:
 static bool
 uplink_same(const struct ctl_rt_uplink *u, const struct ctl_uplink *c, const char *vswitch)
 {
-	return strcmp(u->cfg.name, c->name) == 0 && strcmp(u->cfg.devargs, c->devargs) == 0 &&
-		strcmp(u->vswitch, vswitch) == 0;
+	if (strcmp(u->cfg.name, c->name) != 0 || strcmp(u->cfg.devargs, c->devargs) != 0 ||
+		strcmp(u->vswitch, vswitch) != 0 || u->cfg.n_members != c->n_members)
+		return false;
+	for (unsigned i = 0; i < c->n_members; i++)
+		if (strcmp(u->cfg.members[i], c->members[i]) != 0)
+			return false;
+	return true;
 }
 
 static bool
@@ -796,6 +808,18 @@ same_device(const char *a, const char *b)
 	size_t la = strcspn(a, ","), lb = strcspn(b, ",");
 
 	return la == lb && strncmp(a, b, la) == 0;
+}
+
+/* Whether two uplinks open a device in common (a bond's or a member). */
+static bool
+share_device(const struct ctl_uplink *a, const struct ctl_uplink *b)
+{
+	for (unsigned i = 0; i <= a->n_members; i++)
+		for (unsigned j = 0; j <= b->n_members; j++)
+			if (same_device(i == 0 ? a->devargs : a->members[i - 1],
+				    j == 0 ? b->devargs : b->members[j - 1]))
+				return true;
+	return false;
 }
 
 /* Work list of one apply. */
@@ -1041,8 +1065,8 @@ ctl_apply(struct ctl_rt *rt, struct ctl_config *next, char *err)
 			pl->up_create[k] =
 				old == NULL || !uplink_same(old, c, next->vswitches[i].name);
 			for (u = 0; pl->up_create[k] && u < rt->n_uplinks; u++)
-				pl->up_conflict[k] |= pl->up_removed[u] &&
-					same_device(rt->uplinks[u]->cfg.devargs, c->devargs);
+				pl->up_conflict[k] |=
+					pl->up_removed[u] && share_device(&rt->uplinks[u]->cfg, c);
 			conflicts |= pl->up_conflict[k];
 		}
 	for (i = 0; i < next->n_ports; i++) {

@@ -67,8 +67,9 @@ static const struct cli_verb vswitch_verbs[] = {
 };
 
 static const struct cli_verb uplink_verbs[] = {
-	{"add", "NAME --vswitch VS --devargs DEVARGS",
-		"attach a NIC to a vSwitch (e.g. --devargs net_af_packet0,iface=eth1)"},
+	{"add", "NAME --vswitch VS --devargs DEVARGS [--members '[DEVARGS, ...]']",
+		"attach a NIC to a vSwitch (e.g. --devargs net_af_packet0,iface=eth1); a "
+		"net_bonding bond (mode=4: LACP) takes the devices it bonds as --members"},
 	{"del", "NAME", "detach an uplink"},
 	{"list", "", "list uplinks with their link state, MAC and DPDK port id"},
 	{NULL, NULL, NULL},

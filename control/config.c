@@ -643,7 +643,47 @@ validate_uplink(const struct ctl_uplink *up, char *err)
 			esc(buf, up->devargs, len), why);
 		return -EINVAL;
 	}
+	if (up->n_members > CTL_MAX_MEMBERS) {
+		set_err(err, "uplink \"%s\": more than %d members", up->name, CTL_MAX_MEMBERS);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < up->n_members; i++) {
+		len = field_len(up->members[i], CTL_DEVARGS_MAX);
+		why = len == CTL_DEVARGS_MAX ? "must be 1..255 characters"
+					     : devargs_problem(up->members[i], len);
+		if (why != NULL) {
+			set_err(err, "uplink \"%s\": member \"%s\" %s", up->name,
+				esc(buf, up->members[i], len), why);
+			return -EINVAL;
+		}
+	}
+	if (!ctl_devargs_is_bond(up->devargs) && up->n_members > 0) {
+		set_err(err, "uplink \"%s\": members are for net_bonding devargs only", up->name);
+		return -EINVAL;
+	}
+	if (ctl_devargs_is_bond(up->devargs)) {
+		if (up->n_members == 0) {
+			set_err(err,
+				"uplink \"%s\": a net_bonding uplink needs members (the devices it "
+				"bonds)",
+				up->name);
+			return -EINVAL;
+		}
+		/* Members are given to the bond by porticod, from "members". */
+		if (strstr(up->devargs, ",slave=") != NULL) {
+			set_err(err,
+				"uplink \"%s\": give the bond's devices as members, not slave=",
+				up->name);
+			return -EINVAL;
+		}
+	}
 	return 0;
+}
+
+bool
+ctl_devargs_is_bond(const char *devargs)
+{
+	return strncmp(devargs, "net_bonding", strlen("net_bonding")) == 0;
 }
 
 /*
@@ -892,6 +932,52 @@ validate_vswitch(const struct ctl_vswitch *vs, char *err)
 	return validate_pvlans(vs, err);
 }
 
+/* Device names (a bond's and its members') are unique on the host. */
+static int
+validate_devices_unique(const struct ctl_config *cfg, char *err)
+{
+	struct dev {
+		const char *devargs, *uplink;
+	} * devs;
+	unsigned n = 0, i, j, k;
+	size_t len;
+
+	for (i = 0; i < cfg->n_vswitches; i++)
+		for (j = 0; j < cfg->vswitches[i].n_uplinks; j++) {
+			k = cfg->vswitches[i].uplinks[j].n_members;
+			n += 1 + (k < CTL_MAX_MEMBERS ? k : CTL_MAX_MEMBERS);
+		}
+	devs = calloc(n ? n : 1, sizeof(*devs));
+	if (devs == NULL) {
+		set_err(err, "out of memory");
+		return -ENOMEM;
+	}
+	n = 0;
+	for (i = 0; i < cfg->n_vswitches; i++)
+		for (j = 0; j < cfg->vswitches[i].n_uplinks; j++) {
+			const struct ctl_uplink *up = &cfg->vswitches[i].uplinks[j];
+
+			devs[n++] = (struct dev){up->devargs, up->name};
+			for (k = 0; k < up->n_members && k < CTL_MAX_MEMBERS; k++)
+				devs[n++] = (struct dev){up->members[k], up->name};
+		}
+	for (i = 0; i < n; i++) {
+		len = devname_len(devs[i].devargs);
+		for (j = 0; j < i; j++)
+			if (devname_len(devs[j].devargs) == len &&
+				memcmp(devs[i].devargs, devs[j].devargs, len) == 0) {
+				set_err(err,
+					"uplink device \"%.*s\" is used twice (uplinks \"%s\" and "
+					"\"%s\")",
+					(int)len, devs[i].devargs, devs[j].uplink, devs[i].uplink);
+				free(devs);
+				return -EINVAL;
+			}
+	}
+	free(devs);
+	return 0;
+}
+
 /* Uplink names and device names are unique on the host. */
 static int
 validate_uplinks_unique(const struct ctl_config *cfg, char *err)
@@ -899,13 +985,11 @@ validate_uplinks_unique(const struct ctl_config *cfg, char *err)
 	const struct ctl_vswitch *va, *vb;
 	const struct ctl_uplink *a, *b;
 	unsigned i, j, k, l;
-	size_t alen;
 
 	for (i = 0; i < cfg->n_vswitches; i++) {
 		va = &cfg->vswitches[i];
 		for (j = 0; j < va->n_uplinks; j++) {
 			a = &va->uplinks[j];
-			alen = devname_len(a->devargs);
 			/* every uplink (k, l) before (i, j) */
 			for (k = 0; k <= i; k++) {
 				vb = &cfg->vswitches[k];
@@ -918,19 +1002,11 @@ validate_uplinks_unique(const struct ctl_config *cfg, char *err)
 							a->name, vb->name, va->name);
 						return -EINVAL;
 					}
-					if (devname_len(b->devargs) == alen &&
-						memcmp(a->devargs, b->devargs, alen) == 0) {
-						set_err(err,
-							"uplink device \"%.*s\" is used twice "
-							"(uplinks \"%s\" and \"%s\")",
-							(int)alen, a->devargs, b->name, a->name);
-						return -EINVAL;
-					}
 				}
 			}
 		}
 	}
-	return 0;
+	return validate_devices_unique(cfg, err);
 }
 
 static int
@@ -1793,6 +1869,35 @@ pvlans_to_json(const struct ctl_vswitch *vs)
  * Uplinks.
  */
 
+/* "members": an array of 1..CTL_MAX_MEMBERS devargs strings. */
+static int
+members_from_json(struct jctx *c, const char *key, const json_t *val, struct ctl_uplink *up)
+{
+	char buf[ESC_MAX];
+	const char *why;
+	size_t i, n;
+
+	if (!json_is_array(val))
+		return jerr(c, key, "must be an array of devargs strings");
+	n = json_array_size(val);
+	if (n == 0 || n > CTL_MAX_MEMBERS)
+		return jerr(c, key, "must list 1..%d devices", CTL_MAX_MEMBERS);
+	for (i = 0; i < n; i++) {
+		const json_t *m = json_array_get(val, i);
+
+		if (!json_is_string(m))
+			return jerr(c, key, "must be an array of devargs strings");
+		why = devargs_problem(json_string_value(m), json_string_length(m));
+		if (why != NULL)
+			return jerr(c, key, "\"%s\" %s",
+				esc(buf, json_string_value(m), json_string_length(m)), why);
+		memset(up->members[i], 0, sizeof(up->members[i]));
+		memcpy(up->members[i], json_string_value(m), json_string_length(m));
+	}
+	up->n_members = (unsigned)n;
+	return 0;
+}
+
 int
 ctl_uplink_from_json(
 	const json_t *obj, const char *const *ignore, struct ctl_uplink *out, char *err)
@@ -1813,6 +1918,11 @@ ctl_uplink_from_json(
 	{
 		if (key_is(key, klen, "name"))
 			continue;
+		if (key_is(key, klen, "members")) {
+			if (members_from_json(&c, key, val, &up) < 0)
+				return -EINVAL;
+			continue;
+		}
 		if (!key_is(key, klen, "devargs"))
 			return unknown_field(&c, key, klen);
 		if (!json_is_string(val))
@@ -1833,16 +1943,26 @@ ctl_uplink_from_json(
 json_t *
 ctl_uplink_to_json(const struct ctl_uplink *up)
 {
-	json_t *obj = json_object();
+	json_t *obj = json_object(), *members;
 
 	if (obj == NULL)
 		return NULL;
 	if (jset(obj, "name", jstr(up->name, CTL_NAME_MAX)) < 0 ||
-		jset(obj, "devargs", jstr(up->devargs, CTL_DEVARGS_MAX)) < 0) {
-		json_decref(obj);
-		return NULL;
+		jset(obj, "devargs", jstr(up->devargs, CTL_DEVARGS_MAX)) < 0)
+		goto fail;
+	if (up->n_members > 0) {
+		members = json_array();
+		if (jset(obj, "members", members) < 0)
+			goto fail;
+		for (unsigned i = 0; i < up->n_members && i < CTL_MAX_MEMBERS; i++)
+			if (json_array_append_new(members, jstr(up->members[i], CTL_DEVARGS_MAX)) !=
+				0)
+				goto fail;
 	}
 	return obj;
+fail:
+	json_decref(obj);
+	return NULL;
 }
 
 /*

@@ -25,6 +25,7 @@
 #define CTL_ERR_MAX 256
 #define CTL_NAME_MAX 64 /* names of vSwitches, uplinks, port groups, ports, with NUL */
 #define CTL_DEVARGS_MAX 256 /* DPDK devargs string, with NUL */
+#define CTL_MAX_MEMBERS 8 /* members of a net_bonding uplink */
 #define CTL_PATH_MAX 108 /* a unix socket path (sizeof sun_path), with NUL */
 #define CTL_MAX_VSWITCHES 16
 #define CTL_MAX_UPLINKS 8 /* per vSwitch; DPDK here has 32 ethdevs in all */
@@ -85,6 +86,14 @@ struct ctl_vlan {
 struct ctl_uplink {
 	char name[CTL_NAME_MAX]; /* unique among all uplinks of all vSwitches */
 	char devargs[CTL_DEVARGS_MAX]; /* e.g. "net_af_packet0,iface=veth0" */
+	/*
+	 * A net_bonding uplink's members, opened before the bond (22.11's
+	 * bonding PMD takes only probed devices): e.g. devargs
+	 * "net_bonding0,mode=4" (LACP) with members "net_af_packet0,iface=eth1"
+	 * and "net_af_packet1,iface=eth2". Only for net_bonding, which needs one.
+	 */
+	unsigned n_members;
+	char members[CTL_MAX_MEMBERS][CTL_DEVARGS_MAX];
 };
 
 /* A port group: a name VM ports attach to, carrying VLAN and policy. */
@@ -244,6 +253,8 @@ json_t *ctl_vswitch_to_json(const struct ctl_vswitch *vs);
 int ctl_uplink_from_json(
 	const json_t *obj, const char *const *ignore, struct ctl_uplink *out, char *err);
 json_t *ctl_uplink_to_json(const struct ctl_uplink *up);
+/* Whether devargs name a net_bonding device (an uplink that takes members). */
+bool ctl_devargs_is_bond(const char *devargs);
 int ctl_portgroup_from_json(
 	const json_t *obj, const char *const *ignore, struct ctl_portgroup *out, char *err);
 int ctl_portgroup_update_json(

@@ -391,6 +391,53 @@ uplink_teams_json(const struct ctl_rt *rt, const struct ctl_vswitch *vs, uint8_t
 	return arr;
 }
 
+/* 802.1AX LACP state bits by name, low bit first. */
+static json_t *
+lacp_state_json(uint8_t st)
+{
+	static const char *const bits[8] = {"activity", "short_timeout", "aggregation",
+		"synchronization", "collecting", "distributing", "defaulted", "expired"};
+	json_t *a = json_array();
+
+	for (unsigned b = 0; b < 8; b++)
+		if (st & (1u << b))
+			json_array_append_new(a, json_string(bits[b]));
+	return a;
+}
+
+/* A bond uplink's members: link, use, and in LACP mode both sides' states. */
+static json_t *
+bond_members_json(const struct ctl_rt_uplink *u)
+{
+	struct dp_bond_member m[DP_ETHDEV_MAX_MEMBERS];
+	json_t *arr = json_array();
+	int n = dp_ethdev_bond_info(u->eth, m, RTE_DIM(m));
+
+	for (int i = 0; i < n; i++) {
+		json_t *o = json_pack("{s:s, s:s, s:b, s:b}", "name", m[i].name, "link",
+			m[i].in_bond && m[i].link_up ? "up" : "down", "in_bond", m[i].in_bond,
+			"active", m[i].active);
+
+		if (m[i].lacp) {
+			struct rte_ether_addr sys;
+			char buf[RTE_ETHER_ADDR_FMT_SIZE];
+
+			memcpy(sys.addr_bytes, m[i].partner_system, 6);
+			rte_ether_format_addr(buf, sizeof(buf), &sys);
+			json_object_set_new(o, "lacp",
+				json_pack("{s:o, s:o, s:s, s:b}", "actor_state",
+					lacp_state_json(m[i].actor_state), "partner_state",
+					lacp_state_json(m[i].partner_state), "partner_system", buf,
+					/* in the bundle: both sides collect and distribute on it */
+					"bundled",
+					(m[i].actor_state & 0x30) == 0x30 &&
+						(m[i].partner_state & 0x30) == 0x30));
+		}
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
 static json_t *
 m_uplink_list(void *ctx, json_t *params, struct ctl_rpc_error *e)
 {
@@ -428,6 +475,9 @@ m_uplink_list(void *ctx, json_t *params, struct ctl_rpc_error *e)
 					"link_downs", (json_int_t)u->link_downs, "link_ups",
 					(json_int_t)u->link_ups, "portgroups",
 					uplink_teams_json(d->rt, vs, (uint8_t)j)));
+			if (u->eth != NULL && dp_ethdev_is_bond(u->eth))
+				json_object_set_new(json_array_get(list, json_array_size(list) - 1),
+					"members", bond_members_json(u));
 		}
 	}
 	return list;

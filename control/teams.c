@@ -262,9 +262,51 @@ lw_changed(void *arg, const char *ifname, bool up)
 {
 	struct ctl_rt *rt = arg;
 
-	for (unsigned i = 0; i < rt->n_uplinks; i++)
-		if (rt->uplinks[i] != NULL && strcmp(rt->uplinks[i]->iface, ifname) == 0)
-			link_changed(rt, rt->uplinks[i], up);
+	for (unsigned i = 0; i < rt->n_uplinks; i++) {
+		struct ctl_rt_uplink *u = rt->uplinks[i];
+
+		if (u == NULL)
+			continue;
+		if (strcmp(u->iface, ifname) == 0)
+			link_changed(rt, u, up);
+		else if (u->eth != NULL && dp_ethdev_is_bond(u->eth))
+			dp_ethdev_member_set_link(u->eth, ifname, up);
+	}
+}
+
+/* Create the watcher on first use: false if there is none. */
+static bool
+lw_ready(struct ctl_rt *rt)
+{
+	if (rt->lw == NULL) {
+		rt->lw = ctl_lw_new(lw_changed, rt);
+		if (rt->lw == NULL)
+			RTE_LOG(WARNING, USER1,
+				"link watcher: %s: kernel uplinks keep DPDK's link status\n",
+				strerror(errno));
+	}
+	return rt->lw != NULL;
+}
+
+/* A bond's members on kernel interfaces take the kernel's carrier, now and on changes. */
+static void
+bond_members_watch(struct ctl_rt *rt, struct ctl_rt_uplink *u)
+{
+	for (unsigned i = 0; i < DP_ETHDEV_MAX_MEMBERS; i++) {
+		const char *iface = dp_ethdev_member_iface(u->eth, i);
+		int ret, c;
+
+		if (iface == NULL)
+			continue;
+		if (!lw_ready(rt))
+			return;
+		ret = ctl_lw_watch(rt->lw, iface);
+		if (ret != 0 && ret != -EEXIST)
+			continue;
+		c = ctl_lw_carrier(rt->lw, iface);
+		if (c >= 0)
+			dp_ethdev_member_set_link(u->eth, iface, c == 1);
+	}
 }
 
 void
@@ -274,18 +316,13 @@ ctl_teams_uplink_open(struct ctl_rt *rt, struct ctl_rt_uplink *u)
 
 	u->iface[0] = '\0';
 	if (!dp_ethdev_kernel_iface(u->cfg.devargs, u->iface, sizeof(u->iface))) {
+		if (dp_ethdev_is_bond(u->eth))
+			bond_members_watch(rt, u);
 		u->carrier = dp_ethdev_poll_link(u->eth);
 		return;
 	}
-	if (rt->lw == NULL) {
-		rt->lw = ctl_lw_new(lw_changed, rt);
-		if (rt->lw == NULL)
-			RTE_LOG(WARNING, USER1,
-				"link watcher: %s: kernel uplinks keep DPDK's link status\n",
-				strerror(errno));
-	}
 	c = -ENOENT;
-	if (rt->lw != NULL) {
+	if (lw_ready(rt)) {
 		int ret = ctl_lw_watch(rt->lw, u->iface);
 
 		if (ret == 0 || ret == -EEXIST)
@@ -301,18 +338,40 @@ ctl_teams_uplink_open(struct ctl_rt *rt, struct ctl_rt_uplink *u)
 	dp_ethdev_set_up(u->eth, u->carrier);
 }
 
+/* Does an open uplink other than u watch iface (as its own, or a bond member's)? */
+static bool
+iface_watched(const struct ctl_rt *rt, const struct ctl_rt_uplink *u, const char *iface)
+{
+	for (unsigned i = 0; i < rt->n_uplinks; i++) {
+		const struct ctl_rt_uplink *o = rt->uplinks[i];
+
+		if (o == NULL || o == u || o->eth == NULL)
+			continue;
+		if (strcmp(o->iface, iface) == 0)
+			return true;
+		for (unsigned m = 0; m < DP_ETHDEV_MAX_MEMBERS; m++) {
+			const char *mi = dp_ethdev_member_iface(o->eth, m);
+
+			if (mi != NULL && strcmp(mi, iface) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
 void
 ctl_teams_uplink_close(struct ctl_rt *rt, struct ctl_rt_uplink *u)
 {
-	bool shared = false;
-
-	if (u->iface[0] == '\0' || rt->lw == NULL)
+	if (rt->lw == NULL)
 		return;
-	for (unsigned i = 0; i < rt->n_uplinks; i++)
-		shared |= rt->uplinks[i] != NULL && rt->uplinks[i] != u &&
-			rt->uplinks[i]->eth != NULL && strcmp(rt->uplinks[i]->iface, u->iface) == 0;
-	if (!shared)
+	if (u->iface[0] != '\0' && !iface_watched(rt, u, u->iface))
 		ctl_lw_unwatch(rt->lw, u->iface);
+	for (unsigned m = 0; u->eth != NULL && m < DP_ETHDEV_MAX_MEMBERS; m++) {
+		const char *mi = dp_ethdev_member_iface(u->eth, m);
+
+		if (mi != NULL && !iface_watched(rt, u, mi))
+			ctl_lw_unwatch(rt->lw, mi);
+	}
 }
 
 void

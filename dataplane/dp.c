@@ -960,6 +960,21 @@ dp_drain_shaped(const struct dp_snapshot *s, struct dp_worker *w, uint64_t now)
 		shaped_drain(s, w, s->ports[s->shaped[k]], now);
 }
 
+/* An empty tx on the uplinks that send their own control frames from it (bonds). */
+static void
+kick_uplinks(const struct dp_snapshot *s, struct dp_worker *w, uint64_t now)
+{
+	struct rte_mbuf *none[1];
+
+	w->next_kick = now + w->tsc_hz / (1000 / DP_KICK_MS);
+	for (unsigned k = 0; k < s->n_kick; k++) {
+		const struct dp_port *p = s->ports[s->kick[k]];
+
+		if (p != NULL && *p->up)
+			p->ops->tx(p->priv, p->n_queues == 1 ? 0 : w->id % p->n_queues, none, 0);
+	}
+}
+
 /* Once a second: the clock, and aging of this worker's learned tables. */
 static void
 worker_tick(const struct dp_snapshot *s, struct dp_worker *w, uint64_t now)
@@ -1022,6 +1037,8 @@ dp_worker_main(void *arg)
 			dp_drain_shaped(s, w, now);
 		if (unlikely(now >= w->next_second))
 			worker_tick(s, w, now);
+		if (unlikely(s->n_kick != 0 && now >= w->next_kick))
+			kick_uplinks(s, w, now);
 		if (unlikely(!rte_ring_empty(w->inject)))
 			inject_drain(s, w);
 		rte_rcu_qsbr_quiescent(dp.qs, w->id);

@@ -203,7 +203,13 @@ struct dp_snapshot {
 	struct dp_worker_cfg workers[DP_MAX_WORKERS];
 	uint16_t n_shaped; /* entries in shaped */
 	uint16_t shaped[DP_MAX_PORTS]; /* ports with shaping states: queues drained every loop */
+	/* Uplinks whose tx each worker calls every DP_KICK_MS even with nothing to
+	 * send (net_bonding in LACP mode sends its LACPDUs from inside tx). */
+	uint16_t n_kick;
+	uint16_t kick[DP_MAX_PORTS];
 };
+
+#define DP_KICK_MS 10 /* the bonding PMD wants tx at least every 100 ms */
 
 /* Events from workers to control. */
 enum dp_event_type {

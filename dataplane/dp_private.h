@@ -33,6 +33,7 @@ struct dp_worker {
 	uint64_t learn_full; /* MACs not learned: table full */
 	uint64_t tsc_hz;
 	uint64_t next_second; /* TSC at which now_sec moves on */
+	uint64_t next_kick; /* TSC at which the snapshot's kick uplinks get an empty tx */
 	uint32_t now_sec; /* seconds since start, for learned entries */
 	uint32_t age_cursor[DP_MAX_VSWITCHES]; /* where aging goes on, per vSwitch */
 	uint8_t aging_vswitch; /* the vSwitch being aged, for aged_cb() */

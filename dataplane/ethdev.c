@@ -11,7 +11,10 @@
 #include <rte_bus.h>
 #include <rte_dev.h>
 #include <rte_errno.h>
+#include <rte_eth_bond.h>
+#include <rte_eth_bond_8023ad.h>
 #include <rte_ethdev.h>
+#include <rte_log.h>
 
 #include "dataplane/ethdev.h"
 
@@ -20,12 +23,110 @@
 
 struct dp_ethdev {
 	uint16_t port_id; /* ethdev port */
+	bool bond; /* a net_bonding device over members[] */
 	volatile uint8_t up; /* link up, as last polled */
 	bool lsc; /* the PMD reports link changes by interrupt */
 	volatile uint8_t lsc_pending; /* set by the interrupt thread, cleared by control */
 	struct rte_device *dev; /* the probed device, for removal */
 	char name[RTE_ETH_NAME_MAX_LEN]; /* device name: devargs up to the first ',' */
+	unsigned n_members; /* a bond's devices, probed before it and removed after it */
+	struct dp_ethdev_member {
+		uint16_t port_id;
+		char name[RTE_ETH_NAME_MAX_LEN];
+		char iface[32]; /* its kernel interface (af_packet, af_xdp, tap), or "" */
+		bool out; /* taken out of the bond while its carrier is down */
+	} members[DP_ETHDEV_MAX_MEMBERS];
 };
+
+/* The device name of devargs (up to the first ','), into name; false if none or too long. */
+static bool
+devname(const char *devargs, char name[RTE_ETH_NAME_MAX_LEN])
+{
+	size_t len = strcspn(devargs, ",");
+
+	if (len == 0 || len >= RTE_ETH_NAME_MAX_LEN)
+		return false;
+	memcpy(name, devargs, len);
+	name[len] = '\0';
+	return true;
+}
+
+/* Remove a device probed by name, whatever its bus. */
+static void
+remove_by_name(const char *name)
+{
+	uint16_t port;
+	struct rte_eth_dev_info info;
+
+	if (rte_eth_dev_get_port_by_name(name, &port) == 0 &&
+		rte_eth_dev_info_get(port, &info) == 0 && info.device != NULL) {
+		rte_eth_dev_stop(port);
+		rte_dev_remove(info.device);
+	}
+}
+
+static void
+members_remove(struct dp_ethdev *e)
+{
+	while (e->n_members > 0)
+		remove_by_name(e->members[--e->n_members].name);
+}
+
+/*
+ * Probe a bond's members, and write the bond's devargs with them as its
+ * slaves into out (22.11's bonding PMD takes only devices already probed).
+ * 0, or -errno with err.
+ */
+static int
+members_probe(struct dp_ethdev *e, const char *devargs, const char *const *members,
+	unsigned n_members, char *out, size_t size, char *err)
+{
+	size_t len;
+	int ret;
+
+	if (n_members == 0 || n_members > DP_ETHDEV_MAX_MEMBERS) {
+		snprintf(err, 256, "a bond needs 1..%d members", DP_ETHDEV_MAX_MEMBERS);
+		return -EINVAL;
+	}
+	len = (size_t)snprintf(out, size, "%s", devargs);
+	for (unsigned i = 0; i < n_members; i++) {
+		struct dp_ethdev_member *m = &e->members[i];
+
+		if (!devname(members[i], m->name)) {
+			snprintf(err, 256, "member \"%s\": no device name", members[i]);
+			ret = -EINVAL;
+			goto fail;
+		}
+		if (rte_eth_dev_get_port_by_name(m->name, &m->port_id) == 0) {
+			snprintf(err, 256, "member %s is already in use", m->name);
+			ret = -EEXIST;
+			goto fail;
+		}
+		ret = rte_dev_probe(members[i]);
+		if (ret != 0 || rte_eth_dev_get_port_by_name(m->name, &m->port_id) != 0) {
+			snprintf(err, 256, "cannot open member \"%s\"%s", members[i],
+				ret == 0 ? ": no port appeared" : " (see porticod's log)");
+			if (ret == 0)
+				rte_eal_hotplug_remove("vdev", m->name);
+			ret = ret != 0 && ret != -1 ? ret : -EIO;
+			goto fail;
+		}
+		if (!dp_ethdev_kernel_iface(members[i], m->iface, sizeof(m->iface)))
+			m->iface[0] = '\0';
+		e->n_members++;
+		len += (size_t)snprintf(
+			out + len, len < size ? size - len : 0, ",slave=%s", m->name);
+		if (len >= size) {
+			snprintf(err, 256, "the bond's devargs with its members are too long");
+			ret = -ENAMETOOLONG;
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	members_remove(e);
+	return ret;
+}
 
 static uint16_t
 ethdev_rx(void *priv, uint16_t queue, struct rte_mempool *mp, struct rte_mbuf **pkts, uint16_t n)
@@ -76,10 +177,12 @@ const struct dp_port_ops dp_ethdev_ops = {
 };
 
 struct dp_ethdev *
-dp_ethdev_open(const char *devargs, unsigned n_txq, struct rte_mempool *mp, char *err)
+dp_ethdev_open(const char *devargs, const char *const *members, unsigned n_members, unsigned n_txq,
+	struct rte_mempool *mp, char *err)
 {
 	struct rte_eth_conf conf = {0};
 	struct rte_eth_dev_info info;
+	char bond_devargs[DP_ETHDEV_BOND_DEVARGS_MAX];
 	struct dp_ethdev *e;
 	const char *comma;
 	size_t len;
@@ -104,10 +207,23 @@ dp_ethdev_open(const char *devargs, unsigned n_txq, struct rte_mempool *mp, char
 		ret = -EEXIST;
 		goto free;
 	}
+	e->bond = strncmp(devargs, "net_bonding", strlen("net_bonding")) == 0;
+	if (!e->bond && n_members > 0) {
+		snprintf(err, 256, "members are for net_bonding devices only");
+		ret = -EINVAL;
+		goto free;
+	}
+	if (e->bond) {
+		ret = members_probe(
+			e, devargs, members, n_members, bond_devargs, sizeof(bond_devargs), err);
+		if (ret != 0)
+			goto free;
+		devargs = bond_devargs;
+	}
 	ret = rte_dev_probe(devargs);
 	if (ret != 0) {
 		/* Drivers often return -1 for any failure: that is no errno. */
-		snprintf(err, 256, "cannot open device \"%s\": %s", devargs,
+		snprintf(err, 256, "cannot open device \"%.180s\": %s", devargs,
 			ret == -1 ? "the driver could not probe it (see porticod's log)"
 				  : rte_strerror(-ret));
 		goto free;
@@ -176,6 +292,7 @@ remove:
 	/* No port: the device was probed by a driver that is not an ethdev. */
 	rte_eal_hotplug_remove("vdev", e->name);
 free:
+	members_remove(e);
 	free(e);
 	errno = -ret;
 	return NULL;
@@ -188,9 +305,87 @@ dp_ethdev_close(struct dp_ethdev *e)
 		return;
 	lsc_unregister(e);
 	rte_eth_dev_stop(e->port_id);
-	/* The driver's remove closes and releases the port. */
+	/* The driver's remove closes and releases the port (a bond's lets its members go). */
 	rte_dev_remove(e->dev);
+	members_remove(e);
 	free(e);
+}
+
+bool
+dp_ethdev_is_bond(const struct dp_ethdev *e)
+{
+	return e->bond;
+}
+
+const char *
+dp_ethdev_member_iface(const struct dp_ethdev *e, unsigned i)
+{
+	return i < e->n_members && e->members[i].iface[0] != '\0' ? e->members[i].iface : NULL;
+}
+
+/*
+ * PMDs such as af_packet keep their link up whatever the kernel's carrier,
+ * and cannot be set down: a member whose carrier goes is taken out of the
+ * bond (so LACP and the bond's distribution move off it at once) and put
+ * back when it returns. The bond's API must not race the workers' rx/tx on
+ * it: the workers see the bond down, and are waited out, around the change.
+ */
+void
+dp_ethdev_member_set_link(struct dp_ethdev *e, const char *iface, bool up)
+{
+	for (unsigned i = 0; i < e->n_members; i++) {
+		struct dp_ethdev_member *m = &e->members[i];
+		uint8_t was = e->up;
+		int ret;
+
+		if (strcmp(m->iface, iface) != 0 || m->out == !up)
+			continue;
+		e->up = 0;
+		dp_synchronize();
+		ret = up ? rte_eth_bond_slave_add(e->port_id, m->port_id)
+			 : rte_eth_bond_slave_remove(e->port_id, m->port_id);
+		if (ret == 0)
+			m->out = !up;
+		RTE_LOG(NOTICE, USER1, "%s: member %s (%s) %s%s%s\n", e->name, m->name, iface,
+			up ? "carrier up: back in the bond" : "carrier down: out of the bond",
+			ret == 0 ? "" : ", failed: ", ret == 0 ? "" : rte_strerror(-ret));
+		e->up = was;
+	}
+}
+
+int
+dp_ethdev_bond_info(const struct dp_ethdev *e, struct dp_bond_member *out, unsigned max)
+{
+	uint16_t active[RTE_MAX_ETHPORTS];
+	int n_active, mode;
+	unsigned i;
+
+	if (!e->bond)
+		return 0;
+	mode = rte_eth_bond_mode_get(e->port_id);
+	n_active = rte_eth_bond_active_slaves_get(e->port_id, active, RTE_DIM(active));
+	for (i = 0; i < e->n_members && i < max; i++) {
+		const struct dp_ethdev_member *m = &e->members[i];
+		struct dp_bond_member *o = &out[i];
+		struct rte_eth_bond_8023ad_slave_info li;
+		struct rte_eth_link link;
+
+		memset(o, 0, sizeof(*o));
+		snprintf(o->name, sizeof(o->name), "%s", m->name);
+		o->in_bond = !m->out;
+		o->link_up = rte_eth_link_get_nowait(m->port_id, &link) == 0 &&
+			link.link_status == RTE_ETH_LINK_UP;
+		for (int k = 0; k < n_active; k++)
+			o->active |= active[k] == m->port_id;
+		o->lacp = !m->out && mode == BONDING_MODE_8023AD &&
+			rte_eth_bond_8023ad_slave_info(e->port_id, m->port_id, &li) == 0;
+		if (o->lacp) {
+			o->actor_state = li.actor_state;
+			o->partner_state = li.partner_state;
+			memcpy(o->partner_system, li.partner.system.addr_bytes, 6);
+		}
+	}
+	return (int)i;
 }
 
 uint16_t

@@ -19,17 +19,47 @@ struct dp_ethdev;
 
 extern const struct dp_port_ops dp_ethdev_ops;
 
+#define DP_ETHDEV_MAX_MEMBERS 8
+/* A bond's devargs with ",slave=NAME" for each member. */
+#define DP_ETHDEV_BOND_DEVARGS_MAX (256 + DP_ETHDEV_MAX_MEMBERS * (7 + 64))
+
 /*
  * Probe devargs (hotplug), configure one rx queue and n_txq tx queues,
- * start it in promiscuous mode. NULL with errno and a reason in err (256
- * bytes) on failure; nothing is left behind.
+ * start it in promiscuous mode. A net_bonding device takes members
+ * (devargs each), probed first and given to it as its slaves; other
+ * devices take none. NULL with errno and a reason in err (256 bytes) on
+ * failure; nothing is left behind.
  */
-struct dp_ethdev *dp_ethdev_open(
-	const char *devargs, unsigned n_txq, struct rte_mempool *mp, char *err);
+struct dp_ethdev *dp_ethdev_open(const char *devargs, const char *const *members,
+	unsigned n_members, unsigned n_txq, struct rte_mempool *mp, char *err);
 /* Stop, close and remove the device. NULL is a no-op. */
 void dp_ethdev_close(struct dp_ethdev *e);
 
 uint16_t dp_ethdev_port_id(const struct dp_ethdev *e);
+
+/* A bond's member as uplink.list shows it. */
+struct dp_bond_member {
+	char name[64]; /* its device name */
+	bool in_bond; /* false while out for carrier loss (dp_ethdev_member_set_link()) */
+	bool link_up; /* its own link, as its PMD reports it */
+	bool active; /* the bond uses it (in LACP: its aggregator is selected) */
+	bool lacp; /* mode 4: the states below are read */
+	uint8_t actor_state, partner_state; /* LACP state bits (STATE_* of 802.1AX) */
+	uint8_t partner_system[6]; /* the partner's system ID (its MAC) */
+};
+
+bool dp_ethdev_is_bond(const struct dp_ethdev *e);
+/* A bond's member i's kernel interface, or NULL (none, or no such member). */
+const char *dp_ethdev_member_iface(const struct dp_ethdev *e, unsigned i);
+/*
+ * The kernel says iface's carrier is up or down: the bond's members on it
+ * leave the bond or come back to it (PMDs such as af_packet keep their link
+ * up whatever the carrier). Waits for the workers (dp_synchronize()). Main
+ * lcore.
+ */
+void dp_ethdev_member_set_link(struct dp_ethdev *e, const char *iface, bool up);
+/* A bond's members into out (at most max): how many; 0 for other devices. Main lcore. */
+int dp_ethdev_bond_info(const struct dp_ethdev *e, struct dp_bond_member *out, unsigned max);
 void dp_ethdev_mac(const struct dp_ethdev *e, struct rte_ether_addr *mac);
 /* The flag workers read: non-zero while the link is up. */
 const volatile uint8_t *dp_ethdev_up(const struct dp_ethdev *e);

@@ -139,6 +139,10 @@ assert_cfg_equal(const struct ctl_config *a, const struct ctl_config *b)
 		for (j = 0; j < va->n_uplinks; j++) {
 			assert_string_equal(va->uplinks[j].name, vb->uplinks[j].name);
 			assert_string_equal(va->uplinks[j].devargs, vb->uplinks[j].devargs);
+			assert_int_equal(va->uplinks[j].n_members, vb->uplinks[j].n_members);
+			for (unsigned m = 0; m < va->uplinks[j].n_members; m++)
+				assert_string_equal(
+					va->uplinks[j].members[m], vb->uplinks[j].members[m]);
 		}
 		assert_int_equal(va->n_portgroups, vb->n_portgroups);
 		for (j = 0; j < va->n_portgroups; j++) {
@@ -692,6 +696,64 @@ test_from_json_errors(void **state)
 			     "vSwitch1", "{'name': 'uplink1', 'devargs': 'net_af_packet0'}", ""),
 			 ""),
 			"uplink device \"net_af_packet0\" is used twice", false},
+		/* bonds and their members */
+		{DOC(VS("vSwitch0", "{'name': 'b', 'devargs': 'net_bonding0,mode=4'}", ""), ""),
+			"uplink \"b\": a net_bonding uplink needs members", false},
+		{DOC(VS("vSwitch0", "{'name': 'b', 'devargs': 'net_tap0', 'members': ['net_tap1']}",
+			     ""),
+			 ""),
+			"uplink \"b\": members are for net_bonding devargs only", false},
+		{DOC(VS("vSwitch0",
+			     "{'name': 'b', 'devargs': 'net_bonding0,slave=net_tap0', "
+			     "'members': ['net_tap1']}",
+			     ""),
+			 ""),
+			"give the bond's devices as members, not slave=", false},
+		{DOC(VS("vSwitch0", "{'name': 'b', 'devargs': 'net_bonding0', 'members': []}", ""),
+			 ""),
+			"field \"members\" must list 1..8 devices", false},
+		{DOC(VS("vSwitch0",
+			     "{'name': 'b', 'devargs': 'net_bonding0', 'members': "
+			     "['a','b','c','d','e','f','g','h','i']}",
+			     ""),
+			 ""),
+			"field \"members\" must list 1..8 devices", false},
+		{DOC(VS("vSwitch0",
+			     "{'name': 'b', 'devargs': 'net_bonding0', 'members': 'net_tap0'}", ""),
+			 ""),
+			"field \"members\" must be an array of devargs strings", false},
+		{DOC(VS("vSwitch0", "{'name': 'b', 'devargs': 'net_bonding0', 'members': [7]}", ""),
+			 ""),
+			"field \"members\" must be an array of devargs strings", false},
+		{DOC(VS("vSwitch0", "{'name': 'b', 'devargs': 'net_bonding0', 'members': [',x']}",
+			     ""),
+			 ""),
+			"must start with a device name", false},
+		{DOC(VS("vSwitch0",
+			     "{'name': 'b', 'devargs': 'net_bonding0', 'members': ['net_tap0 x']}",
+			     ""),
+			 ""),
+			"must be printable ASCII without spaces", false},
+		{DOC(VS("vSwitch0",
+			     UPLINK0 ", {'name': 'b', 'devargs': 'net_bonding0', "
+				     "'members': ['net_tap0', 'net_af_packet0,iface=veth9']}",
+			     ""),
+			 ""),
+			"uplink device \"net_af_packet0\" is used twice (uplinks \"uplink0\" and "
+			"\"b\")",
+			true},
+		{DOC(VS("vSwitch0",
+			     "{'name': 'b', 'devargs': 'net_bonding0', "
+			     "'members': ['net_tap0', 'net_tap0,iface=x']}",
+			     ""),
+			 ""),
+			"uplink device \"net_tap0\" is used twice (uplinks \"b\" and \"b\")", true},
+		{DOC(VS("vSwitch0",
+			     "{'name': 'b', 'devargs': 'net_bonding0', 'members': "
+			     "['net_bonding0']}",
+			     ""),
+			 ""),
+			"uplink device \"net_bonding0\" is used twice", false},
 		{DOC(VS0,
 			 "{" PORT_FIELDS("a", "/a", "52:54:00:00:00:01") "}, {" PORT_FIELDS(
 				 "a", "/b", "52:54:00:00:00:02") "}"),
@@ -744,6 +806,18 @@ test_from_json_accepts(void **state)
 	assert_int_equal(strlen(cfg->vswitches[0].name), 63);
 	assert_string_equal(cfg->vswitches[0].portgroups[0].name, "VM Network (prod) #1");
 	assert_int_equal(cfg->vswitches[0].portgroups[0].vlan.mode, CTL_VLAN_TRUNK);
+	assert_roundtrip(cfg);
+	ctl_config_free(cfg);
+
+	/* a bond with its members, kept in order through a round trip */
+	cfg = parse_ok(DOC(VS("vSwitch0",
+				   "{'name': 'lag0', 'devargs': 'net_bonding0,mode=4', 'members': "
+				   "['net_af_packet0,iface=eth1', 'net_af_packet1,iface=eth2']}",
+				   PG0),
+		""));
+	assert_int_equal(cfg->vswitches[0].uplinks[0].n_members, 2);
+	assert_string_equal(cfg->vswitches[0].uplinks[0].members[1], "net_af_packet1,iface=eth2");
+	assert_true(ctl_devargs_is_bond(cfg->vswitches[0].uplinks[0].devargs));
 	assert_roundtrip(cfg);
 	ctl_config_free(cfg);
 
@@ -1703,7 +1777,9 @@ rnd(uint32_t *s)
  * every VLAN kind; the caller closes its port group list.
  */
 #define FUZZ_VS1                                                                               \
-	"{'name': 'vSwitch1', 'uplinks': [{'name': 'u1', 'devargs': 'net_tap1,iface=t1'}], "   \
+	"{'name': 'vSwitch1', 'uplinks': [{'name': 'u1', 'devargs': 'net_tap1,iface=t1'}, "    \
+	"{'name': 'lag', 'devargs': 'net_bonding0,mode=4', 'members': ['net_tap2', "           \
+	"'net_tap3']}], "                                                                      \
 	"'policy': {'security': {'promiscuous': 'accept'}, 'mac_learning': {'enabled': true, " \
 	"'limit': 9}, 'storm_control': {'broadcast_pps': 5}, 'teaming': {'load_balancing': "   \
 	"'src_mac', 'active': ['u1'], 'standby': []}, 'shaping': {'egress': {'enabled': "      \
