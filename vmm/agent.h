@@ -48,7 +48,7 @@
 #define AGENT_START_TIMEOUT_MS 60000 /* QEMU must answer QMP within this */
 #define AGENT_STOP_TIMEOUT_S 30 /* default grace of a guest shutdown */
 #define AGENT_PORTICOD_TIMEOUT_MS 5000 /* bound of one porticod call */
-#define AGENT_PORTICOD_RETRY_MS 200 /* reconnect period while porticod is away */
+#define AGENT_PORTICOD_RETRY_MS 50 /* reconnect period while porticod is away */
 #define AGENT_DEFERRED 1 /* ctl_rpc_error code: the method answers later */
 
 /* Which accelerator to give QEMU. */
@@ -139,6 +139,7 @@ json_t *agent_vm_console(
 void agent_vm_tick(struct agent *a); /* timers: QMP connects, deadlines, exits */
 void agent_vm_qmp_input(struct agent *a, struct agent_vm *vm); /* QMP fd readable */
 void agent_vm_reap(struct agent *a); /* SIGCHLD */
+void agent_vm_announce(struct agent_vm *vm); /* QMP announce-self, in rounds */
 void agent_vm_free(struct agent_vm *vm);
 int agent_console_path(const struct agent *a, const char *vm, char *buf, size_t size);
 void agent_waiter_add(struct agent_waiter **list, uint64_t conn, json_t *id);

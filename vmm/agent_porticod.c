@@ -281,9 +281,11 @@ reconcile(struct agent *a)
 			}
 		}
 		agent_pd_report(a, vm);
+		agent_vm_announce(vm);
 	}
-	agent_log(
-		"porticod: connected (%u port(s) re-added, %u report(s) re-sent)", added, reports);
+	agent_log("porticod: connected (%u port(s) re-added, %u report(s) re-sent, guests "
+		  "announced)",
+		added, reports);
 }
 
 void

@@ -802,6 +802,29 @@ query_rx_filter(struct agent_vm *vm, unsigned i)
 	json_decref(args);
 }
 
+/*
+ * Ask the guest to announce itself (gratuitous ARP and IPv6 NA, through
+ * virtio-net's GUEST_ANNOUNCE; QEMU sends RARPs for NICs without it), in
+ * rounds 50, 150, ... 450 ms from now. After porticod came back, a guest's
+ * neighbours have flushed their entries for it on the carrier loss QEMU
+ * showed them, and would wait out their ARP retransmit timer (1 s) before
+ * asking again: the announcement answers them first.
+ */
+void
+agent_vm_announce(struct agent_vm *vm)
+{
+	json_t *args;
+
+	if (vm->state != AGENT_VM_RUNNING || vm->qmp == NULL ||
+		vmm_qmp_state(vm->qmp) != VMM_QMP_READY)
+		return;
+	args = json_pack(
+		"{s:i, s:i, s:i, s:i}", "initial", 50, "max", 550, "rounds", 5, "step", 100);
+	if (args == NULL || vmm_qmp_send(vm->qmp, "announce-self", args, NULL) < 0)
+		agent_log("vm %s: cannot ask QEMU to announce the guest", vm->spec.name);
+	json_decref(args);
+}
+
 /* A query-rx-filter reply for NIC i. */
 static void
 rx_filter_reply(struct agent *a, struct agent_vm *vm, unsigned i, json_t *ret)

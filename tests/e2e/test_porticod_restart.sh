@@ -31,6 +31,11 @@ it_wait_for 5 bash -c "! kill -0 $old 2>/dev/null || grep -q '^State:.*Z' /proc/
 e2e_porticod_start
 t1=$(date +%s%N)
 it_log "porticod answers again $(((t1 - t0) / 1000000)) ms after kill -9"
+# When both guests' ports are connected again (vhost-user negotiated).
+connected() { [[ $(e2e_json e2e_pd port list --json -- 'sum(p["state"] == "connected" for p in d)') == 2 ]]; }
+it_wait_for 10 connected || it_log "the guests' ports did not reconnect in 10 s"
+t2=$(date +%s%N)
+it_log "both ports connected again $(((t2 - t0) / 1000000)) ms after kill -9"
 it_wait_for 30 e2e_guest vm1 "grep -q 'packet loss' /tmp/ping.log" >/dev/null ||
 	it_die "the guest's ping did not finish"
 log=$(e2e_guest vm1 "cat /tmp/ping.log")
@@ -44,9 +49,12 @@ lost=$((sent - recv))
 gap=$(grep -o 'seq=[0-9]*' <<<"$log" | cut -d= -f2 | awk 'NR > 1 && $1 - p - 1 > g { g = $1 - p - 1 } { p = $1 } END { print g + 0 }')
 maxrtt=$(grep -o 'time=[0-9.]*' <<<"$log" | cut -d= -f2 | sort -n | tail -1)
 it_log "guest ping: $summary"
-printf 'OUTAGE: %s ms longest round trip, %d ms of lost pings (%d of %d lost); porticod answered %d ms after kill -9\n' \
-	"${maxrtt%.*}" $((gap * 100)) "$lost" "$sent" $(((t1 - t0) / 1000000)) | tee "$IT_DIR/outage.txt"
+printf 'OUTAGE: %s ms longest round trip, %d ms of lost pings (%d of %d lost); porticod answered %d ms, ports connected %d ms after kill -9\n' \
+	"${maxrtt%.*}" $((gap * 100)) "$lost" "$sent" $(((t1 - t0) / 1000000)) $(((t2 - t0) / 1000000)) |
+	tee "$IT_DIR/outage.txt"
 it_check "pings resumed after the restart" test "$recv" -gt $((sent / 2))
+# The bar: traffic back within 1 s of the kill (no ping waited that long).
+it_check "traffic back in under 1 s (longest round trip ${maxrtt%.*} ms)" test "${maxrtt%.*}" -lt 1000
 it_check "ping works after the restart" e2e_ping vm1 10.30.0.2
 it_check "QEMUs not restarted" test "$(e2e_qemu_pid vm1) $(e2e_qemu_pid vm2)" == "$pid1 $pid2"
 it_check "the agent re-sent the guests' reports" grep -q 're-sent' "$IT_DIR/agent.log"
