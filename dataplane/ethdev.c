@@ -65,6 +65,35 @@ remove_by_name(const char *name)
 	}
 }
 
+/*
+ * Before a bond is removed: its driver refuses to go while it has slaves
+ * (-EBUSY, and the device stays), so they are taken from it first.
+ */
+static void
+bond_let_go(struct dp_ethdev *e)
+{
+	if (!e->bond)
+		return;
+	rte_eth_dev_stop(e->port_id);
+	for (unsigned i = 0; i < e->n_members; i++)
+		if (!e->members[i].out &&
+			rte_eth_bond_slave_remove(e->port_id, e->members[i].port_id) == 0)
+			e->members[i].out = true;
+}
+
+/* rte_dev_remove(), saying so when the driver keeps the device. */
+static void
+dev_remove(struct dp_ethdev *e)
+{
+	int ret;
+
+	bond_let_go(e);
+	ret = rte_dev_remove(e->dev);
+	if (ret != 0)
+		RTE_LOG(ERR, USER1, "%s: the driver did not let the device go: %s\n", e->name,
+			rte_strerror(-ret));
+}
+
 static void
 members_remove(struct dp_ethdev *e)
 {
@@ -286,7 +315,7 @@ dp_ethdev_open(const char *devargs, const char *const *members, unsigned n_membe
 	return e;
 close:
 	lsc_unregister(e);
-	rte_dev_remove(e->dev);
+	dev_remove(e);
 	goto free;
 remove:
 	/* No port: the device was probed by a driver that is not an ethdev. */
@@ -305,8 +334,8 @@ dp_ethdev_close(struct dp_ethdev *e)
 		return;
 	lsc_unregister(e);
 	rte_eth_dev_stop(e->port_id);
-	/* The driver's remove closes and releases the port (a bond's lets its members go). */
-	rte_dev_remove(e->dev);
+	/* The driver's remove closes and releases the port; a bond's members go after it. */
+	dev_remove(e);
 	members_remove(e);
 	free(e);
 }

@@ -110,4 +110,6 @@ it_check "the refused adds left the config as it was" \
 it_check "the bond uplink is deleted" pt uplink del bond0
 it_check "its member device opens alone after" \
 	pt uplink add single --vswitch vSwitch0 --devargs "net_af_packet0,iface=$A1"
+it_check "the bonds' devices were all removed (none kept by its driver)" \
+	it__not grep -q -E "did not let the device go|cannot detach the device" "$IT_DIR/porticod.log"
 it_finish

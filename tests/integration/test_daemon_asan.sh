@@ -58,6 +58,20 @@ pt port del c2 >/dev/null
 kill $listener 2>/dev/null
 it_check "a driver that will not probe is refused" it__not pt uplink add bad0 --vswitch vSwitch0 --devargs net_nosuchdriver0
 it_check "an interface that does not exist is refused" it__not pt uplink add bad1 --vswitch vSwitch0 --devargs net_af_packet9,iface=nosuchif9
+# A bond (LACP) over two members: opened, listed, a member that will not
+# probe undoes it all, deleted with its members.
+it_check "a bond over two net_null members opens" pt uplink add lag0 --vswitch vSwitch0 \
+	--devargs net_bonding3,mode=4 --members '["net_null5,no-rx=1", "net_null6,no-rx=1"]'
+it_check "uplink.list shows the bond's two members" test "$(pt uplink list --json | "$IT_PY" -c 'import json, sys
+print([len(u["members"]) for u in json.load(sys.stdin) if u["name"] == "lag0"][0])')" = 2
+it_check "a bond whose member will not probe is refused" it__not pt uplink add lag1 \
+	--vswitch vSwitch0 --devargs net_bonding4,mode=4 --members '["net_null7", "net_nosuchdriver1"]'
+it_check "the bond goes, with its members" pt uplink del lag0
+it_check "its members and the refused bond's open alone after" pt uplink add lone \
+	--vswitch vSwitch0 --devargs net_bonding5,mode=1 --members '["net_null5", "net_null7"]'
+pt uplink del lone >/dev/null
+it_check "the bonds' devices were all removed (none kept by its driver)" \
+	it__not grep -q -E "did not let the device go|cannot detach the device" "$IT_DIR/porticod.log"
 pt portgroup set Trunk --vswitch vSwitch0 --vlan 4095 >/dev/null
 pt vswitch set vSwitch0 --mtu 9000 >/dev/null
 # The policy, teaming, shaping, mirror, trace and capture paths of control.
