@@ -10,6 +10,7 @@
 #   pt CMD...                     the CLI against it (portico OBJECT VERB ...)
 #   pt_get FIELD CMD...           one value from a CLI --json result (python expr
 #                                 on "r", e.g. 'r[0]["rx_packets"]')
+#   pt_eval EXPR                  the same on JSON from stdin
 #   pt_stat PORT KEY              rx_packets/tx_packets/... or a drop reason
 #   pt_kill9 / pt_stop            kill -9 / SIGTERM and wait
 #   pt_rpc LINE                   send one raw request line, print the answer
@@ -56,12 +57,17 @@ pt_kill9() {
 	PT_PID=""
 }
 
+# pt_eval EXPR: EXPR (python, on "r") evaluated on the JSON read from stdin.
+pt_eval() {
+	"$IT_PY" -c 'import json, sys
+r = json.load(sys.stdin)
+print(eval(sys.argv[1]))' "$1"
+}
+
 pt_get() {
 	local expr=$1
 	shift
-	pt "$@" --json | "$IT_PY" -c 'import json, sys
-r = json.load(sys.stdin)
-print(eval(sys.argv[1]))' "$expr"
+	pt "$@" --json | pt_eval "$expr"
 }
 
 pt_stat() {

@@ -40,9 +40,7 @@ ptb() { "$PT_CLI" --socket "$B_SOCK" "$@"; }
 ptb_get() {
 	local expr=$1
 	shift
-	ptb "$@" --json | "$IT_PY" -c 'import json, sys
-r = json.load(sys.stdin)
-print(eval(sys.argv[1]))' "$expr"
+	ptb "$@" --json | pt_eval "$expr"
 }
 it_spawn partner "$PT_D" --config "$IT_DIR/partner.json" --socket "$B_SOCK" \
 	--lcores "0@${IT_PEER_CPU:-0},1@${IT_PEER_CPU:-0}" \
