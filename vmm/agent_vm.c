@@ -804,8 +804,9 @@ query_rx_filter(struct agent_vm *vm, unsigned i)
 
 /*
  * Ask the guest to announce itself (gratuitous ARP and IPv6 NA, through
- * virtio-net's GUEST_ANNOUNCE; QEMU sends RARPs for NICs without it), in
- * rounds 50, 150, ... 450 ms from now. After porticod came back, a guest's
+ * virtio-net's GUEST_ANNOUNCE; QEMU sends RARPs for NICs without it), five
+ * times: the first 50 ms from now, each gap 100 ms longer than the last
+ * (QEMU's announce timer, up to 550 ms). After porticod came back, a guest's
  * neighbours have flushed their entries for it on the carrier loss QEMU
  * showed them, and would wait out their ARP retransmit timer (1 s) before
  * asking again: the announcement answers them first.
