@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <rte_errno.h>
 #include <rte_log.h>
 
 #include "control/apply.h"
@@ -220,10 +221,15 @@ uplink_open(struct ctl_rt *rt, struct ctl_rt_uplink *u, char *err)
 static void
 uplink_release(struct ctl_rt *rt, struct ctl_rt_uplink *u)
 {
+	int ret;
+
 	if (u->eth == NULL)
 		return;
 	ctl_teams_uplink_close(rt, u);
-	dp_ethdev_close(u->eth);
+	ret = dp_ethdev_close(u->eth);
+	if (ret != 0)
+		RTE_LOG(ERR, USER1, "uplink %s: the driver did not let the device go: %s\n",
+			u->cfg.name, rte_strerror(-ret));
 	u->eth = NULL;
 	index_free(rt, u->index);
 	RTE_LOG(INFO, USER1, "uplink %s: closed\n", u->cfg.name);

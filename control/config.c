@@ -657,25 +657,23 @@ validate_uplink(const struct ctl_uplink *up, char *err)
 			return -EINVAL;
 		}
 	}
-	if (!ctl_devargs_is_bond(up->devargs) && up->n_members > 0) {
+	if (!ctl_devargs_is_bond(up->devargs)) {
+		if (up->n_members == 0)
+			return 0;
 		set_err(err, "uplink \"%s\": members are for net_bonding devargs only", up->name);
 		return -EINVAL;
 	}
-	if (ctl_devargs_is_bond(up->devargs)) {
-		if (up->n_members == 0) {
-			set_err(err,
-				"uplink \"%s\": a net_bonding uplink needs members (the devices it "
-				"bonds)",
-				up->name);
-			return -EINVAL;
-		}
-		/* Members are given to the bond by porticod, from "members". */
-		if (strstr(up->devargs, ",slave=") != NULL) {
-			set_err(err,
-				"uplink \"%s\": give the bond's devices as members, not slave=",
-				up->name);
-			return -EINVAL;
-		}
+	if (up->n_members == 0) {
+		set_err(err,
+			"uplink \"%s\": a net_bonding uplink needs members (the devices it bonds)",
+			up->name);
+		return -EINVAL;
+	}
+	/* Members are given to the bond by porticod, from "members". */
+	if (strstr(up->devargs, ",slave=") != NULL) {
+		set_err(err,
+			"uplink \"%s\": give the bond's devices as members, not slave=", up->name);
+		return -EINVAL;
 	}
 	return 0;
 }

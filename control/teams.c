@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_errno.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
 
@@ -256,6 +257,21 @@ link_changed(struct ctl_rt *rt, struct ctl_rt_uplink *u, bool up)
 	}
 }
 
+/* A bond uplink's members on iface follow its carrier; said when they move. */
+static void
+bond_member_link(struct ctl_rt_uplink *u, const char *iface, bool up)
+{
+	int ret = dp_ethdev_member_set_link(u->eth, iface, up);
+
+	if (ret > 0)
+		RTE_LOG(NOTICE, USER1, "uplink %s: member on %s %s\n", u->cfg.name, iface,
+			up ? "carrier up: back in the bond" : "carrier down: out of the bond");
+	else if (ret < 0)
+		RTE_LOG(ERR, USER1, "uplink %s: member on %s: cannot %s the bond: %s\n",
+			u->cfg.name, iface, up ? "put it back in" : "take it out of",
+			rte_strerror(-ret));
+}
+
 /* linkwatch's callback: carrier of a watched interface changed. */
 static void
 lw_changed(void *arg, const char *ifname, bool up)
@@ -270,7 +286,7 @@ lw_changed(void *arg, const char *ifname, bool up)
 		if (strcmp(u->iface, ifname) == 0)
 			link_changed(rt, u, up);
 		else if (u->eth != NULL && dp_ethdev_is_bond(u->eth))
-			dp_ethdev_member_set_link(u->eth, ifname, up);
+			bond_member_link(u, ifname, up);
 	}
 }
 
@@ -305,7 +321,7 @@ bond_members_watch(struct ctl_rt *rt, struct ctl_rt_uplink *u)
 			continue;
 		c = ctl_lw_carrier(rt->lw, iface);
 		if (c >= 0)
-			dp_ethdev_member_set_link(u->eth, iface, c == 1);
+			bond_member_link(u, iface, c == 1);
 	}
 }
 

@@ -14,7 +14,6 @@
 #include <rte_eth_bond.h>
 #include <rte_eth_bond_8023ad.h>
 #include <rte_ethdev.h>
-#include <rte_log.h>
 
 #include "dataplane/ethdev.h"
 
@@ -81,17 +80,12 @@ bond_let_go(struct dp_ethdev *e)
 			e->members[i].out = true;
 }
 
-/* rte_dev_remove(), saying so when the driver keeps the device. */
-static void
+/* rte_dev_remove(), a bond's slaves taken from it first: 0 or -errno (the device stays). */
+static int
 dev_remove(struct dp_ethdev *e)
 {
-	int ret;
-
 	bond_let_go(e);
-	ret = rte_dev_remove(e->dev);
-	if (ret != 0)
-		RTE_LOG(ERR, USER1, "%s: the driver did not let the device go: %s\n", e->name,
-			rte_strerror(-ret));
+	return rte_dev_remove(e->dev);
 }
 
 static void
@@ -213,8 +207,6 @@ dp_ethdev_open(const char *devargs, const char *const *members, unsigned n_membe
 	struct rte_eth_dev_info info;
 	char bond_devargs[DP_ETHDEV_BOND_DEVARGS_MAX];
 	struct dp_ethdev *e;
-	const char *comma;
-	size_t len;
 	unsigned q;
 	int ret;
 
@@ -223,14 +215,11 @@ dp_ethdev_open(const char *devargs, const char *const *members, unsigned n_membe
 		snprintf(err, 256, "out of memory");
 		return NULL;
 	}
-	comma = strchr(devargs, ',');
-	len = comma ? (size_t)(comma - devargs) : strlen(devargs);
-	if (len == 0 || len >= sizeof(e->name)) {
-		snprintf(err, 256, "devargs \"%s\": no device name", devargs);
+	if (!devname(devargs, e->name)) {
+		snprintf(err, 256, "devargs \"%.180s\": no device name", devargs);
 		ret = -EINVAL;
 		goto free;
 	}
-	memcpy(e->name, devargs, len);
 	if (rte_eth_dev_get_port_by_name(e->name, &e->port_id) == 0) {
 		snprintf(err, 256, "device %s is already in use", e->name);
 		ret = -EEXIST;
@@ -327,17 +316,20 @@ free:
 	return NULL;
 }
 
-void
+int
 dp_ethdev_close(struct dp_ethdev *e)
 {
+	int ret;
+
 	if (e == NULL)
-		return;
+		return 0;
 	lsc_unregister(e);
 	rte_eth_dev_stop(e->port_id);
 	/* The driver's remove closes and releases the port; a bond's members go after it. */
-	dev_remove(e);
+	ret = dev_remove(e);
 	members_remove(e);
 	free(e);
+	return ret;
 }
 
 bool
@@ -359,9 +351,11 @@ dp_ethdev_member_iface(const struct dp_ethdev *e, unsigned i)
  * back when it returns. The bond's API must not race the workers' rx/tx on
  * it: the workers see the bond down, and are waited out, around the change.
  */
-void
+int
 dp_ethdev_member_set_link(struct dp_ethdev *e, const char *iface, bool up)
 {
+	int moved = 0;
+
 	for (unsigned i = 0; i < e->n_members; i++) {
 		struct dp_ethdev_member *m = &e->members[i];
 		uint8_t was = e->up;
@@ -373,13 +367,13 @@ dp_ethdev_member_set_link(struct dp_ethdev *e, const char *iface, bool up)
 		dp_synchronize();
 		ret = up ? rte_eth_bond_slave_add(e->port_id, m->port_id)
 			 : rte_eth_bond_slave_remove(e->port_id, m->port_id);
-		if (ret == 0)
-			m->out = !up;
-		RTE_LOG(NOTICE, USER1, "%s: member %s (%s) %s%s%s\n", e->name, m->name, iface,
-			up ? "carrier up: back in the bond" : "carrier down: out of the bond",
-			ret == 0 ? "" : ", failed: ", ret == 0 ? "" : rte_strerror(-ret));
 		e->up = was;
+		if (ret != 0)
+			return ret;
+		m->out = !up;
+		moved++;
 	}
+	return moved;
 }
 
 int

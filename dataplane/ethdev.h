@@ -32,8 +32,11 @@ extern const struct dp_port_ops dp_ethdev_ops;
  */
 struct dp_ethdev *dp_ethdev_open(const char *devargs, const char *const *members,
 	unsigned n_members, unsigned n_txq, struct rte_mempool *mp, char *err);
-/* Stop, close and remove the device. NULL is a no-op. */
-void dp_ethdev_close(struct dp_ethdev *e);
+/*
+ * Stop, close and remove the device (a bond's members after it), and free
+ * e. 0, or -errno when the driver kept the device. NULL is a no-op.
+ */
+int dp_ethdev_close(struct dp_ethdev *e);
 
 uint16_t dp_ethdev_port_id(const struct dp_ethdev *e);
 
@@ -54,10 +57,11 @@ const char *dp_ethdev_member_iface(const struct dp_ethdev *e, unsigned i);
 /*
  * The kernel says iface's carrier is up or down: the bond's members on it
  * leave the bond or come back to it (PMDs such as af_packet keep their link
- * up whatever the carrier). Waits for the workers (dp_synchronize()). Main
- * lcore.
+ * up whatever the carrier). Waits for the workers (dp_synchronize()). How
+ * many members moved (0: none on iface, or already so), or -errno from the
+ * bonding PMD. Main lcore.
  */
-void dp_ethdev_member_set_link(struct dp_ethdev *e, const char *iface, bool up);
+int dp_ethdev_member_set_link(struct dp_ethdev *e, const char *iface, bool up);
 /* A bond's members into out (at most max): how many; 0 for other devices. Main lcore. */
 int dp_ethdev_bond_info(const struct dp_ethdev *e, struct dp_bond_member *out, unsigned max);
 void dp_ethdev_mac(const struct dp_ethdev *e, struct rte_ether_addr *mac);

@@ -50,12 +50,12 @@ stat_bytes() {
 	echo "$t $d $o"
 }
 
-# tcp_goodput FILE: iperf3's received goodput in bit/s from its JSON.
-tcp_goodput() {
+# iperf_bps FILE SIDE: bit/s from iperf3's JSON, SIDE sum_received (goodput) or sum_sent.
+iperf_bps() {
 	"$IT_PY" -c 'import json, sys
 d = json.load(open(sys.argv[1]))
-s = d["end"].get("sum_received") or d["end"].get("sum") or {}
-print(int(s.get("bits_per_second", 0)))' "$1" 2>/dev/null || echo 0
+s = d["end"].get(sys.argv[2]) or d["end"].get("sum") or {}
+print(int(s.get("bits_per_second", 0)))' "$1" "$2" 2>/dev/null || echo 0
 }
 
 # What TCP carries here with no shaping at all: a shaped run is held to 90 %
@@ -65,7 +65,7 @@ pt port set vm1.eth0 --policy null >/dev/null
 pt port set vm2.eth0 --policy null >/dev/null
 ip netns exec "$(it_ns vm1)" taskset -c "${IT_PEER_CPU:-0}" iperf3 -c 10.8.0.2 -t 4 -O 1 -J \
 	>"$IT_DIR/iperf-tcp-unshaped.json" 2>/dev/null
-TCP_CAPACITY=$(tcp_goodput "$IT_DIR/iperf-tcp-unshaped.json")
+TCP_CAPACITY=$(iperf_bps "$IT_DIR/iperf-tcp-unshaped.json" sum_received)
 printf 'tcp  unshaped: iperf3 %7.2f Mbit/s\n' "$(echo "$TCP_CAPACITY / 1000000" | bc -l)" | tee -a "$REPORT" >&2
 it_check "TCP passes unshaped" test "$TCP_CAPACITY" -gt 0
 
@@ -104,11 +104,8 @@ run_one() {
 	offered=$(((o1 - o0) * 8 * 1000000 / (t1 - t0)))
 	pct=$((achieved * 1000 / rate))   # per mille of the rate
 	inpct=$((offered * 1000 / rate))  # what reached the switch, per mille of the rate
-	goodput=$(tcp_goodput "$out")
-	sent=$("$IT_PY" -c 'import json, sys
-d = json.load(open(sys.argv[1]))
-s = d["end"].get("sum_sent") or d["end"].get("sum") or {}
-print(int(s.get("bits_per_second", 0)))' "$out" 2>/dev/null || echo 0)
+	goodput=$(iperf_bps "$out" sum_received)
+	sent=$(iperf_bps "$out" sum_sent)
 	printf '%-4s %-8s %-7s %4d Mbit/s: switch %7.2f Mbit/s (%5.1f %%) of %7.2f offered to it, iperf3 %7.2f Mbit/s received of %7.2f sent\n' \
 		"$proto" "$dir" "$mode" "$mbit" "$(echo "$achieved / 1000000" | bc -l)" \
 		"$(echo "$pct / 10" | bc -l)" "$(echo "$offered / 1000000" | bc -l)" \
