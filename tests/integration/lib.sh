@@ -270,13 +270,15 @@ it_wait() {
 	return 124
 }
 
-# it_wait_for SECS CMD...: poll CMD every 0.1 s until it succeeds (bounded).
+# it_wait_for SECS CMD...: poll CMD every 0.1 s until it succeeds, for SECS
+# (whole seconds) from now to the microsecond: whole-second clock reads
+# would cut the wait to anything between SECS - 1 and SECS.
 it_wait_for() {
-	local end=$((EPOCHSECONDS + $1))
+	local end=$((${EPOCHREALTIME/./} + $1 * 1000000))
 	shift
 	while :; do
 		"$@" && return 0
-		((EPOCHSECONDS < end)) || return 1
+		((${EPOCHREALTIME/./} < end)) || return 1
 		sleep 0.1
 	done
 }
